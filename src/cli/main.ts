@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+import { ConfigError, describeConfig, loadConfig } from '../kernel/config/index.js';
+import { migrate, openStore } from '../kernel/store/index.js';
+import { createLogger } from '../kernel/telemetry/index.js';
+import { createRuntime } from './runtime.js';
+
+const USAGE = `Usage: carebridge <command>
+
+Commands:
+  start      run the gateway (profile from CAREBRIDGE_PROFILE, default development)
+  migrate    apply pending database migrations and exit
+  config     print the effective configuration, secrets masked
+  --help     show this text
+
+Configuration comes from environment variables (see README.md, "Configuration").`;
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return command === undefined ? 2 : 0;
+  }
+  if (rest.length > 0) throw new UsageError(`carebridge ${command}: unexpected argument "${rest[0]}"`);
+  switch (command) {
+    case 'start':
+      return start();
+    case 'migrate': {
+      const config = loadConfig();
+      const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+      try {
+        const { applied } = await migrate(store);
+        process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'nothing to apply\n');
+      } finally {
+        await store.close();
+      }
+      return 0;
+    }
+    case 'config':
+      process.stdout.write(`${JSON.stringify(describeConfig(loadConfig()), null, 2)}\n`);
+      return 0;
+    default:
+      throw new UsageError(`carebridge: unknown command "${command}" (try carebridge --help)`);
+  }
+}
+
+async function start(): Promise<number> {
+  const config = loadConfig();
+  const logger = createLogger({ level: config.logLevel });
+  const runtime = await createRuntime({ config, logger });
+  const url = await runtime.listen();
+  logger.info({ url, profile: config.profile }, 'CareBridge gateway listening');
+  return new Promise<number>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      logger.info({ signal }, 'shutting down');
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      runtime.stop().then(
+        () => resolve(0),
+        (err) => {
+          logger.error({ err }, 'shutdown failed');
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof ConfigError || err instanceof UsageError || err instanceof RangeError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    const e = err as NodeJS.ErrnoException;
+    if (e?.code === 'EADDRINUSE') {
+      process.stderr.write(`PORT: address already in use (${e.message})\n`);
+      process.exit(1);
+    }
+    process.stderr.write(`carebridge: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,117 @@
+import type { Config } from '../kernel/config/index.js';
+import { FeatureFlags } from '../kernel/config/flags.js';
+import { migrate, openStore, type Store } from '../kernel/store/index.js';
+import { HealthRegistry, type Logger, Metrics, createLogger } from '../kernel/telemetry/index.js';
+import { buildApp, type App, type Authenticator, type RouteModule } from '../gateway/index.js';
+import { COMPONENTS } from './components/index.js';
+
+/** What a component (an integration with its sandbox) gets when it starts. */
+export interface RuntimeContext {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  health: HealthRegistry;
+  store: Store;
+  flags: FeatureFlags;
+}
+
+export interface ComponentHandle {
+  routes?: RouteModule[];
+  authenticator?: Authenticator;
+  /** Stops background work and closes connections; called in reverse start order. */
+  stop(): Promise<void>;
+}
+
+/** One integration (and, when its target is `sandbox`, its in-process simulator). */
+export interface Component {
+  name: string;
+  start(ctx: RuntimeContext): Promise<ComponentHandle>;
+}
+
+/** Flags known to this build and their defaults; CAREBRIDGE_FEATURE_FLAGS switches them. */
+export const KNOWN_FLAGS: Record<string, boolean> = {};
+
+export interface Runtime extends RuntimeContext {
+  app: App;
+  /** The address the gateway listens on, once `listen` has run. */
+  url?: string;
+  listen(): Promise<string>;
+  /** Graceful stop: refuse new requests, finish in-flight ones, stop components, close the store. */
+  stop(): Promise<void>;
+}
+
+export interface CreateRuntimeOptions {
+  config: Config;
+  logger?: Logger;
+  components?: Component[];
+}
+
+export async function createRuntime(opts: CreateRuntimeOptions): Promise<Runtime> {
+  const { config } = opts;
+  const logger = opts.logger ?? createLogger({ level: config.logLevel });
+  const metrics = new Metrics();
+  const health = new HealthRegistry();
+  const flags = new FeatureFlags(KNOWN_FLAGS, config.featureFlags);
+  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize });
+  const handles: ComponentHandle[] = [];
+  try {
+    if (config.migrateOnStart) {
+      const { applied } = await migrate(store);
+      if (applied.length) logger.info({ applied }, 'migrations applied');
+    }
+    health.register({
+      name: 'store',
+      required: true,
+      target: store.target,
+      check: async () => {
+        await store.ping();
+        return { status: 'up', detail: store.kind };
+      },
+    });
+    const ctx: RuntimeContext = { config, logger, metrics, health, store, flags };
+    const routes: RouteModule[] = [];
+    let authenticator: Authenticator | undefined;
+    for (const component of opts.components ?? COMPONENTS) {
+      const handle = await component.start(ctx);
+      handles.push(handle);
+      routes.push(...(handle.routes ?? []));
+      authenticator = handle.authenticator ?? authenticator;
+    }
+    const { app } = await buildApp({ ...ctx, routes, authenticator });
+
+    let stopping: Promise<void> | undefined;
+    const runtime: Runtime = {
+      ...ctx,
+      app,
+      async listen() {
+        const url = await app.listen({ port: config.port, host: config.host });
+        runtime.url = url;
+        return url;
+      },
+      stop() {
+        stopping ??= (async () => {
+          const timer = setTimeout(() => {
+            logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown timeout: closing remaining connections');
+            app.server.closeAllConnections();
+          }, config.shutdownTimeoutMs);
+          timer.unref();
+          try {
+            await app.close();
+          } finally {
+            clearTimeout(timer);
+          }
+          for (const h of handles.reverse()) {
+            await h.stop().catch((err) => logger.error({ err }, 'component failed to stop'));
+          }
+          await store.close();
+        })();
+        return stopping;
+      },
+    };
+    return runtime;
+  } catch (err) {
+    for (const h of handles.reverse()) await h.stop().catch(() => {});
+    await store.close().catch(() => {});
+    throw err;
+  }
+}

@@ -1,0 +1,73 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Config } from '../kernel/config/index.js';
+import type { FeatureFlags } from '../kernel/config/flags.js';
+import type { Store } from '../kernel/store/index.js';
+import type { HealthRegistry, Logger, Metrics } from '../kernel/telemetry/index.js';
+
+/** The Fastify instance with zod schemas as the single source of validation and OpenAPI. */
+export type App = FastifyInstance<
+  import('node:http').Server,
+  import('node:http').IncomingMessage,
+  import('node:http').ServerResponse,
+  import('fastify').FastifyBaseLogger,
+  ZodTypeProvider
+>;
+
+/** Who is calling, once authenticated. */
+export interface Principal {
+  /** Stable subject id (user id or service account id); safe to log. */
+  subject: string;
+  kind: 'user' | 'service';
+  roles: string[];
+}
+
+/**
+ * Authentication and authorization, supplied by the identity integration. Without one the gateway is
+ * closed: every non-public /v1 route answers 401.
+ */
+export interface Authenticator {
+  /** Resolves the caller from the request (bearer token), or throws a CareBridgeError (401). */
+  authenticate(request: FastifyRequest): Promise<Principal>;
+  /** Whether the principal holds `permission` (`resource:action`); errors mean deny (fail closed). */
+  authorize(principal: Principal, permission: string, request: FastifyRequest): Promise<boolean>;
+}
+
+/** Declared on every /v1 route through `config`; checked when routes are registered. */
+export interface RouteAccess {
+  /** `resource:action` the caller must hold. */
+  permission?: string;
+  /** Reachable without a token (only `POST /v1/auth/token`). */
+  public?: boolean;
+  /** Marks a deprecated route: answers carry `Deprecation` and `Sunset`. */
+  deprecated?: { sunset: string; link?: string };
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig extends RouteAccess {}
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+/** Everything routes may use. Each integration adds its own optional member when it is wired. */
+export interface GatewayDeps {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  health: HealthRegistry;
+  store: Store;
+  flags: FeatureFlags;
+  authenticator?: Authenticator;
+  /** Route modules to mount under /v1 (and webhooks); see gateway/routes/. */
+  routes?: RouteModule[];
+}
+
+export interface RouteModule {
+  name: string;
+  /** Registered inside the `/v1` prefix unless `prefix` says otherwise (webhooks use `/webhooks`). */
+  prefix?: string;
+  register(app: App, deps: GatewayDeps): Promise<void> | void;
+}
+
+export type { FastifyReply, FastifyRequest };

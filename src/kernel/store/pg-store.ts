@@ -1,0 +1,76 @@
+import pg from 'pg';
+import { maskUrl } from '../config/load.js';
+import type { QueryResult, Queryable, Store } from './store.js';
+
+// Bigints (COUNT, bigint columns) as JS numbers: our counts and minor-unit amounts stay far below 2^53.
+pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
+
+export interface PgStoreOptions {
+  connectionString: string;
+  poolSize?: number;
+  /** Postgres schema to use (tests give each suite its own). */
+  schema?: string;
+  statementTimeoutMs?: number;
+}
+
+export class PgStore implements Store {
+  readonly kind = 'pg' as const;
+  readonly target: string;
+  private readonly pool: pg.Pool;
+
+  constructor(opts: PgStoreOptions) {
+    this.target = String(maskUrl(opts.connectionString));
+    const options: string[] = [];
+    if (opts.schema) options.push(`-c search_path=${opts.schema}`);
+    options.push(`-c statement_timeout=${opts.statementTimeoutMs ?? 30_000}`);
+    this.pool = new pg.Pool({
+      connectionString: opts.connectionString,
+      max: opts.poolSize ?? 10,
+      options: options.join(' '),
+      connectionTimeoutMillis: 5_000,
+    });
+    // An idle client losing its connection must not crash the process; the next query reconnects.
+    this.pool.on('error', () => {});
+  }
+
+  async query<T>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
+    const r = await this.pool.query(sql, params as unknown[]);
+    return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.pool.query(sql);
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const tx: Queryable = {
+        query: async <R>(sql: string, params: readonly unknown[] = []) => {
+          const r = await client.query(sql, params as unknown[]);
+          return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+        },
+        exec: async (sql: string) => {
+          await client.query(sql);
+        },
+      };
+      const result = await fn(tx);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

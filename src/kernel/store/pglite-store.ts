@@ -1,0 +1,60 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import type { QueryResult, Queryable, Store } from './store.js';
+
+/**
+ * The embedded store: real Postgres compiled to WASM, in this process. One connection, so statements
+ * run one at a time; `transaction` holds it for the whole transaction.
+ */
+export class PgliteStore implements Store {
+  readonly kind = 'pglite' as const;
+  readonly target: string;
+  private readonly db: PGlite;
+  private closed = false;
+
+  private constructor(db: PGlite, target: string) {
+    this.db = db;
+    this.target = target;
+  }
+
+  /** `dataDir` is a folder (created if missing) or `memory://` for a throwaway store. */
+  static async open(dataDir: string): Promise<PgliteStore> {
+    if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
+    const db = await PGlite.create(dataDir.startsWith('memory://') ? undefined : dataDir);
+    await db.exec("SET TIME ZONE 'UTC'");
+    return new PgliteStore(db, dataDir.startsWith('memory://') ? 'pglite:memory' : `pglite:${dataDir}`);
+  }
+
+  async query<T>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
+    const r = await this.db.query<T>(sql, params as unknown[]);
+    return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.db.exec(sql);
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.db.transaction(async (t) =>
+      fn({
+        query: async <R>(sql: string, params: readonly unknown[] = []) => {
+          const r = await t.query<R>(sql, params as unknown[]);
+          return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+        },
+        exec: async (sql: string) => {
+          await t.exec(sql);
+        },
+      }),
+    );
+  }
+
+  async ping(): Promise<void> {
+    await this.db.query('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.db.close();
+  }
+}

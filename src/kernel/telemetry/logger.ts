@@ -1,0 +1,27 @@
+import pino, { type DestinationStream, type Logger } from 'pino';
+import { redactPaths } from './redaction.js';
+
+export type { Logger };
+
+export interface LoggerOptions {
+  level?: string;
+  name?: string;
+  /** Where lines go (tests pass a stream to read them back). Default stdout. */
+  destination?: DestinationStream;
+}
+
+/** JSON logs with secrets and PHI removed before they are written (censor `[REDACTED]`). */
+export function createLogger(opts: LoggerOptions = {}): Logger {
+  return pino(
+    {
+      level: opts.level ?? 'info',
+      name: opts.name ?? 'carebridge',
+      redact: { paths: redactPaths(), censor: '[REDACTED]' },
+      base: { service: 'carebridge' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      serializers: { err: pino.stdSerializers.err },
+    },
+    opts.destination,
+  );
+}

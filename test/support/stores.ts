@@ -1,0 +1,51 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { PgStore } from '../../src/kernel/store/pg-store.js';
+import { PgliteStore } from '../../src/kernel/store/pglite-store.js';
+import { migrate } from '../../src/kernel/store/migrate.js';
+import type { Store } from '../../src/kernel/store/store.js';
+
+/** The real Postgres on this machine (override with TEST_DATABASE_URL). */
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export interface StoreFactory {
+  name: 'pglite' | 'postgres';
+  /** A fresh, migrated store isolated from every other test (own PGlite, or own Postgres schema). */
+  open(): Promise<Store>;
+}
+
+const schemas: string[] = [];
+
+export const storeFactories: StoreFactory[] = [
+  {
+    name: 'pglite',
+    async open() {
+      const s = await PgliteStore.open('memory://');
+      await migrate(s);
+      return s;
+    },
+  },
+  {
+    name: 'postgres',
+    async open() {
+      const schema = `t_${randomBytes(6).toString('hex')}`;
+      const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+      await admin.connect();
+      await admin.query(`CREATE SCHEMA ${schema}`);
+      await admin.end();
+      schemas.push(schema);
+      const s = new PgStore({ connectionString: TEST_DATABASE_URL, schema, poolSize: 8 });
+      await migrate(s);
+      return s;
+    },
+  },
+];
+
+/** Drops the Postgres schemas this process created (call from afterAll). */
+export async function dropTestSchemas(): Promise<void> {
+  if (schemas.length === 0) return;
+  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await admin.connect();
+  for (const s of schemas.splice(0)) await admin.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
+  await admin.end();
+}
