@@ -1,6 +1,6 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { errors } from '../kernel/errors/index.js';
 import { type PermissionTable, installAccessControl } from './plugins/access.js';
@@ -24,7 +24,7 @@ export async function buildApp(deps: GatewayDeps): Promise<BuiltApp> {
     bodyLimit: deps.config.bodyLimitBytes,
     trustProxy: deps.config.trustProxy,
     genReqId: (req) => requestIdFrom(req.headers['x-request-id']),
-    logController: { requestIdLogLabel: 'requestId', disableRequestLogging: true },
+    logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
     return503OnClosing: true,
     forceCloseConnections: false,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
