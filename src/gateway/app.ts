@@ -32,6 +32,8 @@ export async function buildApp(deps: GatewayDeps): Promise<BuiltApp> {
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  // The API speaks JSON only; other media types get 415 (webhook routes add their own raw-body parsers).
+  app.removeContentTypeParser('text/plain');
 
   const routePatterns = new Map<string, Set<string>>();
   app.addHook('onRoute', (route) => {

@@ -19,6 +19,8 @@ export interface LoadOptions {
   /** Per-profile JSON file; default `config/<profile>.json` when it exists, or `CAREBRIDGE_CONFIG_FILE`. */
   file?: string;
   cwd?: string;
+  /** The settings table (tests pass a small one); default every setting CareBridge knows. */
+  settings?: Record<string, Setting>;
 }
 
 const META_VARS = new Set(['CAREBRIDGE_PROFILE', 'CAREBRIDGE_CONFIG_FILE']);
@@ -63,7 +65,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   }
   const profile = rawProfile as Profile;
   const byEnv = new Map<string, [string, Setting]>();
-  for (const [key, s] of Object.entries(SETTINGS) as [string, Setting][]) byEnv.set(s.env, [key, s]);
+  for (const [key, s] of Object.entries(opts.settings ?? SETTINGS) as [string, Setting][]) byEnv.set(s.env, [key, s]);
 
   for (const name of Object.keys(env)) {
     if (!name.startsWith('CAREBRIDGE_') || META_VARS.has(name)) continue;

@@ -83,7 +83,7 @@ export const coreSettings = {
   }),
   devAdminPassword: setting({
     env: 'CAREBRIDGE_DEV_ADMIN_PASSWORD',
-    schema: z.string().min(8, { error: 'expected at least 8 characters' }),
+    schema: z.string().min(8, { error: 'expected at least 8 characters' }).optional(),
     default: { development: 'carebridge-dev-admin', test: 'carebridge-dev-admin' },
     description: 'Password of the seeded `admin` user (development and test profiles only).',
     secret: true,

@@ -1,0 +1,184 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import type { App, RouteModule } from '../../src/gateway/types.js';
+import { allowAll, buildTestGateway, type TestGateway } from '../support/app.js';
+import { parsePrometheusText } from '../support/prometheus.js';
+
+const echo: RouteModule = {
+  name: 'echo',
+  register(app: App) {
+    app.post(
+      '/echo',
+      {
+        config: { permission: 'echo:create' },
+        schema: {
+          summary: 'Echo a widget',
+          body: z.object({ amount: z.number().int().positive(), currency: z.string().length(3) }).strict(),
+          response: { 201: z.object({ amount: z.number(), currency: z.string() }) },
+        },
+      },
+      async (request, reply) => reply.status(201).send(request.body),
+    );
+    app.get('/echo/:id', { config: { permission: 'echo:read' } }, async () => ({ ok: true }));
+    app.get('/old', { config: { permission: 'echo:read', deprecated: { sunset: '2027-06-30' } } }, async () => ({ ok: true }));
+  },
+};
+
+describe('gateway shell', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await buildTestGateway({ routes: [echo], authenticator: allowAll });
+  });
+  afterAll(() => gw.close());
+
+  it('answers liveness and lists the store in readiness', async () => {
+    gw.deps.health.register({ name: 'store', required: true, target: 'pglite:memory', check: () => ({ status: 'up' }) });
+    const live = await gw.app.inject({ url: '/health/live' });
+    expect(live.statusCode).toBe(200);
+    const ready = await gw.app.inject({ url: '/health/ready' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json().checks.store).toMatchObject({ status: 'up', target: 'pglite:memory' });
+    gw.deps.health.unregister('store');
+  });
+
+  it('answers 503 from readiness when a required dependency is down, with its credentials masked', async () => {
+    gw.deps.health.register({
+      name: 'broker',
+      required: true,
+      target: 'amqp://guest:secret@127.0.0.1:5672',
+      check: () => ({ status: 'down', detail: 'connection refused' }),
+    });
+    const ready = await gw.app.inject({ url: '/health/ready' });
+    expect(ready.statusCode).toBe(503);
+    expect(ready.json()).toMatchObject({ status: 'down', checks: { broker: { status: 'down', target: 'amqp://***@127.0.0.1:5672' } } });
+    gw.deps.health.unregister('broker');
+  });
+
+  it('answers an unknown /v1 path with a 404 problem', async () => {
+    const res = await gw.app.inject({ url: '/v1/does-not-exist' });
+    expect(res.statusCode).toBe(404);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.json()).toMatchObject({ status: 404, code: 'ROUTE_NOT_FOUND', title: 'Not Found' });
+    expect(res.json().requestId).toBe(res.headers['x-request-id']);
+  });
+
+  it('answers a known path with the wrong method with 405 and Allow', async () => {
+    const res = await gw.app.inject({ method: 'DELETE', url: '/v1/echo' });
+    expect(res.statusCode).toBe(405);
+    expect(res.headers.allow).toBe('POST');
+    expect(res.json().code).toBe('METHOD_NOT_ALLOWED');
+  });
+
+  it('refuses a 2 MB body with 413 problem+json, also on unknown /v1 paths', async () => {
+    const big = JSON.stringify({ amount: 1, currency: 'USD', pad: 'x'.repeat(2 * 1024 * 1024) });
+    for (const url of ['/v1/echo', '/v1/nowhere']) {
+      const res = await gw.app.inject({ method: 'POST', url, payload: big, headers: { 'content-type': 'application/json' } });
+      expect(res.statusCode).toBe(413);
+      expect(res.json().code).toBe('PAYLOAD_TOO_LARGE');
+    }
+  });
+
+  it('refuses a body that is not JSON with 415', async () => {
+    const res = await gw.app.inject({ method: 'POST', url: '/v1/echo', payload: 'amount=1', headers: { 'content-type': 'text/plain' } });
+    expect(res.statusCode).toBe(415);
+    expect(res.json().code).toBe('UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('names the offending field when validation fails', async () => {
+    const res = await gw.app.inject({ method: 'POST', url: '/v1/echo', payload: { amount: -5, currency: 'USD' } });
+    expect(res.statusCode).toBe(400);
+    const body = res.json();
+    expect(body.code).toBe('VALIDATION_FAILED');
+    expect(body.field).toBe('body.amount');
+    expect(body.detail).toMatch(/^body\.amount: /);
+  });
+
+  it('answers malformed JSON with a 400 problem and no parser internals', async () => {
+    const res = await gw.app.inject({ method: 'POST', url: '/v1/echo', payload: '{"amount":', headers: { 'content-type': 'application/json' } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'BAD_REQUEST' });
+    expect(res.body).not.toMatch(/at .*\.js|stack/i);
+  });
+
+  it('echoes a safe X-Request-Id and replaces an unsafe one', async () => {
+    const ok = await gw.app.inject({ url: '/health/live', headers: { 'x-request-id': 'req-123.abc' } });
+    expect(ok.headers['x-request-id']).toBe('req-123.abc');
+    const bad = await gw.app.inject({ url: '/health/live', headers: { 'x-request-id': 'evil\u0000<script>' } });
+    expect(bad.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('serves the current API-Version, refuses an unknown one and marks deprecated routes', async () => {
+    const ok = await gw.app.inject({ url: '/v1/echo/1' });
+    expect(ok.headers['api-version']).toBe('2026-11-01');
+    const bad = await gw.app.inject({ url: '/v1/echo/1', headers: { 'api-version': '1999-01-01' } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().code).toBe('UNSUPPORTED_API_VERSION');
+    const old = await gw.app.inject({ url: '/v1/old' });
+    expect(old.headers.deprecation).toBe('true');
+    expect(old.headers.sunset).toBe('Wed, 30 Jun 2027 00:00:00 GMT');
+  });
+
+  it('serves a valid OpenAPI 3.1 document generated from the route schemas', async () => {
+    const res = await gw.app.inject({ url: '/openapi.json' });
+    const doc = res.json();
+    expect(doc.openapi).toBe('3.1.0');
+    const result = await new Validator().validate(doc);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    const post = doc.paths['/v1/echo'].post;
+    expect(post.requestBody.content['application/json'].schema.required).toEqual(['amount', 'currency']);
+    expect(post.description).toContain('echo:create');
+  });
+
+  it('serves valid Prometheus text with request metrics labelled by route template', async () => {
+    await gw.app.inject({ url: '/v1/echo/42' });
+    const res = await gw.app.inject({ url: '/metrics' });
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    const samples = parsePrometheusText(res.body);
+    const hit = samples.find(
+      (s) => s.name === 'carebridge_http_server_requests_total' && s.labels.route === '/v1/echo/:id' && s.labels.status_class === '2xx',
+    );
+    expect(hit?.value).toBeGreaterThanOrEqual(1);
+    expect(samples.some((s) => s.labels.route?.includes('42'))).toBe(false);
+  });
+
+  it('serves the API explorer at /docs', async () => {
+    const res = await gw.app.inject({ url: '/docs/' });
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain('swagger');
+  });
+});
+
+describe('closed by default', () => {
+  it('answers 401 on every /v1 route when no identity provider is configured', async () => {
+    const gw = await buildTestGateway({ routes: [echo] });
+    try {
+      const res = await gw.app.inject({ url: '/v1/echo/1' });
+      expect(res.statusCode).toBe(401);
+      expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
+      expect(res.json().code).toBe('UNAUTHENTICATED');
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('answers 403 when the authenticator denies the permission', async () => {
+    const gw = await buildTestGateway({
+      routes: [echo],
+      authenticator: { authenticate: async () => ({ subject: 'u1', kind: 'user', roles: [] }), authorize: async () => false },
+    });
+    try {
+      const res = await gw.app.inject({ url: '/v1/echo/1' });
+      expect(res.statusCode).toBe(403);
+      expect(res.json()).toMatchObject({ code: 'FORBIDDEN', permission: 'echo:read' });
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('refuses to start when a /v1 route declares no permission', async () => {
+    const careless: RouteModule = { name: 'careless', register: (app) => void app.get('/open', async () => ({})) };
+    await expect(buildTestGateway({ routes: [careless] })).rejects.toThrow(/declares neither config.permission nor config.public/);
+  });
+});

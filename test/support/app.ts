@@ -1,0 +1,53 @@
+import { loadConfig, type Config } from '../../src/kernel/config/index.js';
+import { FeatureFlags } from '../../src/kernel/config/flags.js';
+import { PgliteStore } from '../../src/kernel/store/pglite-store.js';
+import { migrate } from '../../src/kernel/store/migrate.js';
+import type { Store } from '../../src/kernel/store/store.js';
+import { HealthRegistry, Metrics, createLogger } from '../../src/kernel/telemetry/index.js';
+import { buildApp, type BuiltApp } from '../../src/gateway/app.js';
+import type { Authenticator, GatewayDeps, RouteModule } from '../../src/gateway/types.js';
+
+/** An authenticator that lets everyone in as `test-admin`, for tests of things other than access control. */
+export const allowAll: Authenticator = {
+  async authenticate() {
+    return { subject: 'test-admin', kind: 'user', roles: ['admin'] };
+  },
+  async authorize() {
+    return true;
+  },
+};
+
+export interface TestGateway extends BuiltApp {
+  deps: GatewayDeps;
+  store: Store;
+  close(): Promise<void>;
+}
+
+/** The gateway shell over an in-memory PGlite store, with the given route modules and settings. */
+export async function buildTestGateway(
+  opts: { routes?: RouteModule[]; authenticator?: Authenticator; env?: Record<string, string>; store?: Store; config?: Config } = {},
+): Promise<TestGateway> {
+  const config = opts.config ?? loadConfig({ env: { CAREBRIDGE_PROFILE: 'test', ...opts.env }, cwd: '/nonexistent' });
+  const store = opts.store ?? (await PgliteStore.open('memory://'));
+  if (!opts.store) await migrate(store);
+  const deps: GatewayDeps = {
+    config,
+    logger: createLogger({ level: 'silent' }),
+    metrics: new Metrics({ defaultMetrics: false }),
+    health: new HealthRegistry(),
+    store,
+    flags: new FeatureFlags({}),
+    routes: opts.routes,
+    authenticator: opts.authenticator,
+  };
+  const built = await buildApp(deps);
+  return {
+    ...built,
+    deps,
+    store,
+    async close() {
+      await built.app.close();
+      if (!opts.store) await store.close();
+    },
+  };
+}
