@@ -1,8 +1,8 @@
-import type { Config } from '../kernel/config/index.js';
+import { type App, type Authenticator, buildApp, type RouteModule } from '../gateway/index.js';
 import { FeatureFlags } from '../kernel/config/flags.js';
+import type { Config } from '../kernel/config/index.js';
 import { migrate, openStore, type Store } from '../kernel/store/index.js';
-import { HealthRegistry, type Logger, Metrics, createLogger } from '../kernel/telemetry/index.js';
-import { buildApp, type App, type Authenticator, type RouteModule } from '../gateway/index.js';
+import { createLogger, HealthRegistry, type Logger, Metrics } from '../kernel/telemetry/index.js';
 import { COMPONENTS } from './components/index.js';
 
 /** What a component (an integration with its sandbox) gets when it starts. */
@@ -52,7 +52,11 @@ export async function createRuntime(opts: CreateRuntimeOptions): Promise<Runtime
   const metrics = new Metrics();
   const health = new HealthRegistry();
   const flags = new FeatureFlags(KNOWN_FLAGS, config.featureFlags);
-  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize });
+  const store = await openStore({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolSize: config.databasePoolSize,
+  });
   const handles: ComponentHandle[] = [];
   try {
     if (config.migrateOnStart) {
@@ -91,7 +95,10 @@ export async function createRuntime(opts: CreateRuntimeOptions): Promise<Runtime
       stop() {
         stopping ??= (async () => {
           const timer = setTimeout(() => {
-            logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown timeout: closing remaining connections');
+            logger.warn(
+              { timeoutMs: config.shutdownTimeoutMs },
+              'shutdown timeout: closing remaining connections',
+            );
             app.server.closeAllConnections();
           }, config.shutdownTimeoutMs);
           timer.unref();

@@ -3,7 +3,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { errors } from '../kernel/errors/index.js';
-import { type PermissionTable, installAccessControl } from './plugins/access.js';
+import { installAccessControl, type PermissionTable } from './plugins/access.js';
 import { installErrorHandling, routeRegex } from './plugins/errors.js';
 import { installHttpMetrics } from './plugins/http-metrics.js';
 import { requestIdFrom } from './plugins/request-id.js';
@@ -59,7 +59,12 @@ export async function buildApp(deps: GatewayDeps): Promise<BuiltApp> {
   });
   app.addHook('onResponse', async (request, reply) => {
     request.log.info(
-      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
       'request completed',
     );
   });
@@ -73,7 +78,9 @@ export async function buildApp(deps: GatewayDeps): Promise<BuiltApp> {
         description:
           'The integration gateway of the CareBridge healthcare-commerce platform. Errors are RFC 9457 problem+json; codes are listed in docs/errors.md.',
       },
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      components: {
+        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      },
     },
     transform: jsonSchemaTransform,
   });

@@ -1,3 +1,3 @@
-export { buildApp, type BuiltApp } from './app.js';
+export { type BuiltApp, buildApp } from './app.js';
+export { API_VERSIONS, CURRENT_API_VERSION } from './plugins/versioning.js';
 export type { App, Authenticator, GatewayDeps, Principal, RouteAccess, RouteModule } from './types.js';
-export { CURRENT_API_VERSION, API_VERSIONS } from './plugins/versioning.js';

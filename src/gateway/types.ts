@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { Config } from '../kernel/config/index.js';
 import type { FeatureFlags } from '../kernel/config/flags.js';
+import type { Config } from '../kernel/config/index.js';
 import type { Store } from '../kernel/store/index.js';
 import type { HealthRegistry, Logger, Metrics } from '../kernel/telemetry/index.js';
 

@@ -23,7 +23,11 @@ describe('carebridge CLI', () => {
   });
 
   it('prints the effective configuration with secrets masked', async () => {
-    const r = await runCli(['config'], { ...base, CAREBRIDGE_DEV_ADMIN_PASSWORD: 'a-very-secret-pw', DATABASE_URL: 'postgres://u:pw-in-url@127.0.0.1/x' });
+    const r = await runCli(['config'], {
+      ...base,
+      CAREBRIDGE_DEV_ADMIN_PASSWORD: 'a-very-secret-pw',
+      DATABASE_URL: 'postgres://u:pw-in-url@127.0.0.1/x',
+    });
     expect(r.code).toBe(0);
     const printed = JSON.parse(r.stdout);
     expect(printed.CAREBRIDGE_DEV_ADMIN_PASSWORD).toBe('********');

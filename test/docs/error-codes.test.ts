@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -30,13 +30,18 @@ describe('docs/errors.md', () => {
   it('documents every error code declared in the source', () => {
     const codes = declaredCodes();
     expect(codes.size).toBeGreaterThan(20);
-    const missing = [...codes].filter(([code]) => !documented.has(code)).map(([code, file]) => `${code} (${file})`);
+    const missing = [...codes]
+      .filter(([code]) => !documented.has(code))
+      .map(([code, file]) => `${code} (${file})`);
     expect(missing).toEqual([]);
   });
 
   it('gives every documented code a status, a retryable answer, a meaning and an action', () => {
     for (const line of doc.split('\n').filter((l) => /^\| `[A-Z]/.test(l))) {
-      const cells = line.split('|').slice(1, -1).map((c) => c.trim());
+      const cells = line
+        .split('|')
+        .slice(1, -1)
+        .map((c) => c.trim());
       expect(cells, line).toHaveLength(5);
       expect(cells[1], line).toMatch(/^\d{3}( or \d{3})?$|^—$/);
       expect(cells[2], line).toMatch(/^(yes|no|sometimes)\b/);

@@ -21,7 +21,11 @@ const echo: RouteModule = {
       async (request, reply) => reply.status(201).send(request.body),
     );
     app.get('/echo/:id', { config: { permission: 'echo:read' } }, async () => ({ ok: true }));
-    app.get('/old', { config: { permission: 'echo:read', deprecated: { sunset: '2027-06-30' } } }, async () => ({ ok: true }));
+    app.get(
+      '/old',
+      { config: { permission: 'echo:read', deprecated: { sunset: '2027-06-30' } } },
+      async () => ({ ok: true }),
+    );
   },
 };
 
@@ -33,7 +37,12 @@ describe('gateway shell', () => {
   afterAll(() => gw.close());
 
   it('answers liveness and lists the store in readiness', async () => {
-    gw.deps.health.register({ name: 'store', required: true, target: 'pglite:memory', check: () => ({ status: 'up' }) });
+    gw.deps.health.register({
+      name: 'store',
+      required: true,
+      target: 'pglite:memory',
+      check: () => ({ status: 'up' }),
+    });
     const live = await gw.app.inject({ url: '/health/live' });
     expect(live.statusCode).toBe(200);
     const ready = await gw.app.inject({ url: '/health/ready' });
@@ -51,7 +60,10 @@ describe('gateway shell', () => {
     });
     const ready = await gw.app.inject({ url: '/health/ready' });
     expect(ready.statusCode).toBe(503);
-    expect(ready.json()).toMatchObject({ status: 'down', checks: { broker: { status: 'down', target: 'amqp://***@127.0.0.1:5672' } } });
+    expect(ready.json()).toMatchObject({
+      status: 'down',
+      checks: { broker: { status: 'down', target: 'amqp://***@127.0.0.1:5672' } },
+    });
     gw.deps.health.unregister('broker');
   });
 
@@ -73,20 +85,34 @@ describe('gateway shell', () => {
   it('refuses a 2 MB body with 413 problem+json, also on unknown /v1 paths', async () => {
     const big = JSON.stringify({ amount: 1, currency: 'USD', pad: 'x'.repeat(2 * 1024 * 1024) });
     for (const url of ['/v1/echo', '/v1/nowhere']) {
-      const res = await gw.app.inject({ method: 'POST', url, payload: big, headers: { 'content-type': 'application/json' } });
+      const res = await gw.app.inject({
+        method: 'POST',
+        url,
+        payload: big,
+        headers: { 'content-type': 'application/json' },
+      });
       expect(res.statusCode).toBe(413);
       expect(res.json().code).toBe('PAYLOAD_TOO_LARGE');
     }
   });
 
   it('refuses a body that is not JSON with 415', async () => {
-    const res = await gw.app.inject({ method: 'POST', url: '/v1/echo', payload: 'amount=1', headers: { 'content-type': 'text/plain' } });
+    const res = await gw.app.inject({
+      method: 'POST',
+      url: '/v1/echo',
+      payload: 'amount=1',
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(res.statusCode).toBe(415);
     expect(res.json().code).toBe('UNSUPPORTED_MEDIA_TYPE');
   });
 
   it('names the offending field when validation fails', async () => {
-    const res = await gw.app.inject({ method: 'POST', url: '/v1/echo', payload: { amount: -5, currency: 'USD' } });
+    const res = await gw.app.inject({
+      method: 'POST',
+      url: '/v1/echo',
+      payload: { amount: -5, currency: 'USD' },
+    });
     expect(res.statusCode).toBe(400);
     const body = res.json();
     expect(body.code).toBe('VALIDATION_FAILED');
@@ -95,7 +121,12 @@ describe('gateway shell', () => {
   });
 
   it('answers malformed JSON with a 400 problem and no parser internals', async () => {
-    const res = await gw.app.inject({ method: 'POST', url: '/v1/echo', payload: '{"amount":', headers: { 'content-type': 'application/json' } });
+    const res = await gw.app.inject({
+      method: 'POST',
+      url: '/v1/echo',
+      payload: '{"amount":',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json()).toMatchObject({ code: 'BAD_REQUEST' });
     expect(res.body).not.toMatch(/at .*\.js|stack/i);
@@ -104,7 +135,10 @@ describe('gateway shell', () => {
   it('echoes a safe X-Request-Id and replaces an unsafe one', async () => {
     const ok = await gw.app.inject({ url: '/health/live', headers: { 'x-request-id': 'req-123.abc' } });
     expect(ok.headers['x-request-id']).toBe('req-123.abc');
-    const bad = await gw.app.inject({ url: '/health/live', headers: { 'x-request-id': 'evil\u0000<script>' } });
+    const bad = await gw.app.inject({
+      url: '/health/live',
+      headers: { 'x-request-id': 'evil\u0000<script>' },
+    });
     expect(bad.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
@@ -137,7 +171,10 @@ describe('gateway shell', () => {
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
     const samples = parsePrometheusText(res.body);
     const hit = samples.find(
-      (s) => s.name === 'carebridge_http_server_requests_total' && s.labels.route === '/v1/echo/:id' && s.labels.status_class === '2xx',
+      (s) =>
+        s.name === 'carebridge_http_server_requests_total' &&
+        s.labels.route === '/v1/echo/:id' &&
+        s.labels.status_class === '2xx',
     );
     expect(hit?.value).toBeGreaterThanOrEqual(1);
     expect(samples.some((s) => s.labels.route?.includes('42'))).toBe(false);
@@ -166,7 +203,10 @@ describe('closed by default', () => {
   it('answers 403 when the authenticator denies the permission', async () => {
     const gw = await buildTestGateway({
       routes: [echo],
-      authenticator: { authenticate: async () => ({ subject: 'u1', kind: 'user', roles: [] }), authorize: async () => false },
+      authenticator: {
+        authenticate: async () => ({ subject: 'u1', kind: 'user', roles: [] }),
+        authorize: async () => false,
+      },
     });
     try {
       const res = await gw.app.inject({ url: '/v1/echo/1' });
@@ -178,7 +218,12 @@ describe('closed by default', () => {
   });
 
   it('refuses to start when a /v1 route declares no permission', async () => {
-    const careless: RouteModule = { name: 'careless', register: (app) => void app.get('/open', async () => ({})) };
-    await expect(buildTestGateway({ routes: [careless] })).rejects.toThrow(/declares neither config.permission nor config.public/);
+    const careless: RouteModule = {
+      name: 'careless',
+      register: (app) => void app.get('/open', async () => ({})),
+    };
+    await expect(buildTestGateway({ routes: [careless] })).rejects.toThrow(
+      /declares neither config.permission nor config.public/,
+    );
   });
 });

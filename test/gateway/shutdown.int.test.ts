@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRuntime } from '../../src/cli/runtime.js';
-import { loadConfig } from '../../src/kernel/config/index.js';
 import type { App } from '../../src/gateway/types.js';
+import { loadConfig } from '../../src/kernel/config/index.js';
 import { allowAll } from '../support/app.js';
 
 describe('graceful shutdown', () => {
@@ -9,7 +9,10 @@ describe('graceful shutdown', () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     let started = 0;
-    const config = loadConfig({ env: { CAREBRIDGE_PROFILE: 'test', PORT: '0', CAREBRIDGE_DATA_DIR: 'memory://' }, cwd: '/nonexistent' });
+    const config = loadConfig({
+      env: { CAREBRIDGE_PROFILE: 'test', PORT: '0', CAREBRIDGE_DATA_DIR: 'memory://' },
+      cwd: '/nonexistent',
+    });
     const runtime = await createRuntime({
       config,
       components: [
@@ -37,11 +40,20 @@ describe('graceful shutdown', () => {
       ],
     });
     const url = await runtime.listen();
-    const inFlight = Array.from({ length: 5 }, () => fetch(`${url}/v1/slow`).then(async (r) => ({ status: r.status, body: await r.json() })));
+    const inFlight = Array.from({ length: 5 }, () =>
+      fetch(`${url}/v1/slow`).then(async (r) => ({ status: r.status, body: await r.json() })),
+    );
     await expect.poll(() => started).toBe(5);
     const stopping = runtime.stop();
     // New connections are refused once the server stops listening.
-    await expect.poll(async () => fetch(`${url}/health/live`).then(() => 'open', () => 'refused')).toBe('refused');
+    await expect
+      .poll(async () =>
+        fetch(`${url}/health/live`).then(
+          () => 'open',
+          () => 'refused',
+        ),
+      )
+      .toBe('refused');
     release();
     const results = await Promise.all(inFlight);
     expect(results).toEqual(Array.from({ length: 5 }, () => ({ status: 200, body: { done: true } })));

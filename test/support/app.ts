@@ -1,11 +1,11 @@
-import { loadConfig, type Config } from '../../src/kernel/config/index.js';
-import { FeatureFlags } from '../../src/kernel/config/flags.js';
-import { PgliteStore } from '../../src/kernel/store/pglite-store.js';
-import { migrate } from '../../src/kernel/store/migrate.js';
-import type { Store } from '../../src/kernel/store/store.js';
-import { HealthRegistry, Metrics, createLogger } from '../../src/kernel/telemetry/index.js';
-import { buildApp, type BuiltApp } from '../../src/gateway/app.js';
+import { type BuiltApp, buildApp } from '../../src/gateway/app.js';
 import type { Authenticator, GatewayDeps, RouteModule } from '../../src/gateway/types.js';
+import { FeatureFlags } from '../../src/kernel/config/flags.js';
+import { type Config, loadConfig } from '../../src/kernel/config/index.js';
+import { migrate } from '../../src/kernel/store/migrate.js';
+import { PgliteStore } from '../../src/kernel/store/pglite-store.js';
+import type { Store } from '../../src/kernel/store/store.js';
+import { createLogger, HealthRegistry, Metrics } from '../../src/kernel/telemetry/index.js';
 
 /** An authenticator that lets everyone in as `test-admin`, for tests of things other than access control. */
 export const allowAll: Authenticator = {
@@ -25,9 +25,16 @@ export interface TestGateway extends BuiltApp {
 
 /** The gateway shell over an in-memory PGlite store, with the given route modules and settings. */
 export async function buildTestGateway(
-  opts: { routes?: RouteModule[]; authenticator?: Authenticator; env?: Record<string, string>; store?: Store; config?: Config } = {},
+  opts: {
+    routes?: RouteModule[];
+    authenticator?: Authenticator;
+    env?: Record<string, string>;
+    store?: Store;
+    config?: Config;
+  } = {},
 ): Promise<TestGateway> {
-  const config = opts.config ?? loadConfig({ env: { CAREBRIDGE_PROFILE: 'test', ...opts.env }, cwd: '/nonexistent' });
+  const config =
+    opts.config ?? loadConfig({ env: { CAREBRIDGE_PROFILE: 'test', ...opts.env }, cwd: '/nonexistent' });
   const store = opts.store ?? (await PgliteStore.open('memory://'));
   if (!opts.store) await migrate(store);
   const deps: GatewayDeps = {

@@ -10,10 +10,17 @@ export function cliEnv(env: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 export function spawnCli(args: string[], env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+    cwd: ROOT,
+    env: cliEnv(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
-export async function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export async function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawnCli(args, env);
   let stdout = '';
   let stderr = '';
@@ -41,6 +48,8 @@ export function waitForListening(child: ChildProcess): Promise<string> {
         }
       }
     });
-    child.on('exit', (code) => reject(new Error(`exited with ${code} before listening: ${err.slice(0, 500)}`)));
+    child.on('exit', (code) =>
+      reject(new Error(`exited with ${code} before listening: ${err.slice(0, 500)}`)),
+    );
   });
 }

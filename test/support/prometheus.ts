@@ -36,7 +36,9 @@ export function parsePrometheusText(text: string): Sample[] {
     const m = SAMPLE.exec(line);
     if (!m) throw new Error(`bad sample, ${where}`);
     const name = m[1]!;
-    const family = [...typed.keys()].find((f) => name === f || /^(_bucket|_sum|_count|_total|_created)$/.test(name.slice(f.length)));
+    const family = [...typed.keys()].find(
+      (f) => name === f || /^(_bucket|_sum|_count|_total|_created)$/.test(name.slice(f.length)),
+    );
     if (!family) throw new Error(`sample before its TYPE, ${where}`);
     const labels: Record<string, string> = {};
     if (m[3]) {
@@ -51,7 +53,8 @@ export function parsePrometheusText(text: string): Sample[] {
       }
     }
     const raw = m[4]!;
-    const value = raw === '+Inf' ? Number.POSITIVE_INFINITY : raw === '-Inf' ? Number.NEGATIVE_INFINITY : Number(raw);
+    const value =
+      raw === '+Inf' ? Number.POSITIVE_INFINITY : raw === '-Inf' ? Number.NEGATIVE_INFINITY : Number(raw);
     if (Number.isNaN(value) && raw !== 'NaN') throw new Error(`bad value, ${where}`);
     samples.push({ name, labels, value });
   });

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { migrate } from '../../src/kernel/store/migrate.js';
 import { PgStore } from '../../src/kernel/store/pg-store.js';
 import { PgliteStore } from '../../src/kernel/store/pglite-store.js';
-import { migrate } from '../../src/kernel/store/migrate.js';
 import type { Store } from '../../src/kernel/store/store.js';
 
 /** The real Postgres on this machine (override with TEST_DATABASE_URL). */

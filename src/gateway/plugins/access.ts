@@ -15,12 +15,15 @@ export function installAccessControl(app: App, deps: GatewayDeps, table: Permiss
     const cfg = (route.config ?? {}) as { permission?: string; public?: boolean };
     const methods = (Array.isArray(route.method) ? route.method : [route.method]).filter((m) => m !== 'HEAD');
     if (!cfg.public && !cfg.permission) {
-      throw new Error(`route ${methods.join(',')} ${route.url} declares neither config.permission nor config.public`);
+      throw new Error(
+        `route ${methods.join(',')} ${route.url} declares neither config.permission nor config.public`,
+      );
     }
     if (cfg.permission && !/^[a-z*][a-z0-9_-]*:[a-z*][a-z0-9_-]*$/.test(cfg.permission)) {
       throw new Error(`route ${route.url}: permission "${cfg.permission}" is not resource:action`);
     }
-    for (const m of methods) table.push({ method: m, url: route.url, permission: cfg.public ? null : (cfg.permission ?? null) });
+    for (const m of methods)
+      table.push({ method: m, url: route.url, permission: cfg.public ? null : (cfg.permission ?? null) });
     if (route.schema && cfg.permission) {
       const desc = route.schema.description ? `${route.schema.description}\n\n` : '';
       route.schema.description = `${desc}Requires permission \`${cfg.permission}\`.`;
@@ -39,6 +42,9 @@ export function installAccessControl(app: App, deps: GatewayDeps, table: Permiss
     const principal = await deps.authenticator.authenticate(request);
     request.principal = principal;
     const allowed = await deps.authenticator.authorize(principal, cfg.permission, request).catch(() => false);
-    if (!allowed) throw errors.forbidden(`This action requires the permission ${cfg.permission}.`, { details: { permission: cfg.permission } });
+    if (!allowed)
+      throw errors.forbidden(`This action requires the permission ${cfg.permission}.`, {
+        details: { permission: cfg.permission },
+      });
   });
 }

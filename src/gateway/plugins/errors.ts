@@ -1,6 +1,12 @@
 import type { FastifyError } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { errors, isCareBridgeError, normalizeError, PROBLEM_CONTENT_TYPE, toProblem } from '../../kernel/errors/index.js';
+import {
+  errors,
+  isCareBridgeError,
+  normalizeError,
+  PROBLEM_CONTENT_TYPE,
+  toProblem,
+} from '../../kernel/errors/index.js';
 import type { App, GatewayDeps } from '../types.js';
 
 /** Fastify's own failures, mapped to our stable codes. */
@@ -9,8 +15,13 @@ function fromFastify(err: FastifyError): unknown {
     const first = err.validation[0];
     const where = err.validationContext ?? 'body';
     const field = `${where}${first?.instancePath.replaceAll('/', '.') ?? ''}`;
-    const fields = err.validation.map((v) => ({ field: `${where}${v.instancePath.replaceAll('/', '.')}`, message: v.message }));
-    return errors.validation(`${field}: ${first?.message ?? 'invalid value'}`, { details: { field, errors: fields } });
+    const fields = err.validation.map((v) => ({
+      field: `${where}${v.instancePath.replaceAll('/', '.')}`,
+      message: v.message,
+    }));
+    return errors.validation(`${field}: ${first?.message ?? 'invalid value'}`, {
+      details: { field, errors: fields },
+    });
   }
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -34,7 +45,11 @@ function fromFastify(err: FastifyError): unknown {
 }
 
 /** Every error answer is problem+json; no stack trace or upstream body leaves the process. */
-export function installErrorHandling(app: App, deps: GatewayDeps, routePatterns: Map<string, Set<string>>): void {
+export function installErrorHandling(
+  app: App,
+  deps: GatewayDeps,
+  routePatterns: Map<string, Set<string>>,
+): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const mapped = isCareBridgeError(err) ? err : fromFastify(err);
     const e = normalizeError(mapped);
@@ -43,7 +58,8 @@ export function installErrorHandling(app: App, deps: GatewayDeps, routePatterns:
     } else {
       request.log.info({ code: e.code }, 'request rejected');
     }
-    if (e.retryAfterSeconds !== undefined) reply.header('Retry-After', String(Math.ceil(e.retryAfterSeconds)));
+    if (e.retryAfterSeconds !== undefined)
+      reply.header('Retry-After', String(Math.ceil(e.retryAfterSeconds)));
     if (e.headers) reply.headers(e.headers);
     if (e.httpStatus === 413) reply.header('Connection', 'close');
     reply.status(e.httpStatus).type(PROBLEM_CONTENT_TYPE).send(toProblem(e, request.id));
@@ -56,7 +72,9 @@ export function installErrorHandling(app: App, deps: GatewayDeps, routePatterns:
       if (new RegExp(pattern).test(path)) for (const m of methods) allowed.add(m);
     }
     if (allowed.size > 0 && !allowed.has(request.method)) {
-      const e = errors.methodNotAllowed(`${request.method} is not allowed here; use ${[...allowed].sort().join(', ')}.`);
+      const e = errors.methodNotAllowed(
+        `${request.method} is not allowed here; use ${[...allowed].sort().join(', ')}.`,
+      );
       reply.header('Allow', [...allowed].sort().join(', '));
       reply.status(405).type(PROBLEM_CONTENT_TYPE).send(toProblem(e, request.id));
       return;
@@ -71,7 +89,9 @@ export function installErrorHandling(app: App, deps: GatewayDeps, routePatterns:
 export function routeRegex(url: string): string {
   const body = url
     .split('/')
-    .map((seg) => (seg.startsWith(':') ? '[^/]+' : seg === '*' ? '.*' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .map((seg) =>
+      seg.startsWith(':') ? '[^/]+' : seg === '*' ? '.*' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+    )
     .join('/');
   return `^${body.replace(/\/$/, '')}/?$`;
 }

@@ -7,12 +7,15 @@ export function installHttpMetrics(app: App, deps: GatewayDeps): void {
     'route',
     'status_class',
   ]);
-  const duration = deps.metrics.histogram('carebridge_http_server_request_duration_seconds', 'HTTP request duration.', [
-    'method',
-    'route',
-    'status_class',
-  ]);
-  const inFlight = deps.metrics.gauge('carebridge_http_server_requests_in_flight', 'HTTP requests being served.');
+  const duration = deps.metrics.histogram(
+    'carebridge_http_server_request_duration_seconds',
+    'HTTP request duration.',
+    ['method', 'route', 'status_class'],
+  );
+  const inFlight = deps.metrics.gauge(
+    'carebridge_http_server_requests_in_flight',
+    'HTTP requests being served.',
+  );
   app.addHook('onRequest', async () => {
     inFlight.inc();
   });

@@ -14,7 +14,9 @@ export function installVersioning(app: App): void {
     if (!request.url.startsWith('/v1')) return;
     const asked = request.headers['api-version'];
     if (asked !== undefined && !(API_VERSIONS as readonly string[]).includes(String(asked))) {
-      throw errors.unsupportedApiVersion(`API-Version ${String(asked).slice(0, 20)} is not supported; use one of ${API_VERSIONS.join(', ')}.`);
+      throw errors.unsupportedApiVersion(
+        `API-Version ${String(asked).slice(0, 20)} is not supported; use one of ${API_VERSIONS.join(', ')}.`,
+      );
     }
     reply.header('API-Version', asked ?? CURRENT_API_VERSION);
     const dep = request.routeOptions.config?.deprecated;

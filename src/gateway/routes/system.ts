@@ -28,7 +28,8 @@ export function registerSystemRoutes(app: App, deps: GatewayDeps): void {
       schema: {
         tags: ['system'],
         summary: 'Readiness: every required dependency is usable',
-        description: '503 when a required dependency is down; `degraded` when an optional one is not up or a breaker is open.',
+        description:
+          '503 when a required dependency is down; `degraded` when an optional one is not up or a breaker is open.',
         response: {
           200: z.object({ status: z.enum(['up', 'degraded']), checks: z.record(z.string(), checkSchema) }),
           503: z.object({ status: z.literal('down'), checks: z.record(z.string(), checkSchema) }),
@@ -43,8 +44,12 @@ export function registerSystemRoutes(app: App, deps: GatewayDeps): void {
     },
   );
 
-  app.get('/metrics', { schema: { tags: ['system'], summary: 'Prometheus metrics', hide: false } }, async (_request, reply) => {
-    reply.type(deps.metrics.contentType);
-    return deps.metrics.text();
-  });
+  app.get(
+    '/metrics',
+    { schema: { tags: ['system'], summary: 'Prometheus metrics', hide: false } },
+    async (_request, reply) => {
+      reply.type(deps.metrics.contentType);
+      return deps.metrics.text();
+    },
+  );
 }

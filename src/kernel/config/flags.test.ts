@@ -3,7 +3,10 @@ import { FeatureFlags } from './flags.js';
 
 describe('FeatureFlags', () => {
   it('starts from the defaults and applies on/off overrides', () => {
-    const flags = new FeatureFlags({ soapEligibility: false, batchSends: true }, ['soapEligibility', '-batchSends']);
+    const flags = new FeatureFlags({ soapEligibility: false, batchSends: true }, [
+      'soapEligibility',
+      '-batchSends',
+    ]);
     expect(flags.isEnabled('soapEligibility')).toBe(true);
     expect(flags.isEnabled('batchSends')).toBe(false);
   });

@@ -12,7 +12,9 @@ export class FeatureFlags {
       const off = raw.startsWith('-');
       const name = off ? raw.slice(1) : raw;
       if (!this.state.has(name)) {
-        throw new RangeError(`CAREBRIDGE_FEATURE_FLAGS: unknown flag "${name}" (known: ${[...this.state.keys()].join(', ') || 'none'})`);
+        throw new RangeError(
+          `CAREBRIDGE_FEATURE_FLAGS: unknown flag "${name}" (known: ${[...this.state.keys()].join(', ') || 'none'})`,
+        );
       }
       this.state.set(name, !off);
     }

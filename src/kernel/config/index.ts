@@ -1,4 +1,13 @@
-export { loadConfig, describeConfig, maskUrl, ConfigError, type Config, type LoadOptions } from './load.js';
-export { PROFILES, type Profile, type Setting, setting, envBoolean, envInt, urlOrSandbox, commaList } from './setting.js';
-export { SETTINGS } from './settings/index.js';
 export { FeatureFlags } from './flags.js';
+export { type Config, ConfigError, describeConfig, type LoadOptions, loadConfig, maskUrl } from './load.js';
+export {
+  commaList,
+  envBoolean,
+  envInt,
+  PROFILES,
+  type Profile,
+  type Setting,
+  setting,
+  urlOrSandbox,
+} from './setting.js';
+export { SETTINGS } from './settings/index.js';

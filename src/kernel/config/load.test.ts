@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { ConfigError, describeConfig, loadConfig } from './load.js';
 import { setting, urlOrSandbox } from './setting.js';
 import { coreSettings } from './settings/core.js';
-import { ConfigError, describeConfig, loadConfig } from './load.js';
 
 const nowhere = '/nonexistent-carebridge';
 const load = (env: Record<string, string>, cwd = nowhere) => loadConfig({ env, cwd });
@@ -21,12 +21,18 @@ describe('loadConfig', () => {
 
   it('names PORT and what is allowed when PORT is not a number', () => {
     expect(() => load({ PORT: 'abc' })).toThrow(ConfigError);
-    expect(() => load({ PORT: 'abc' })).toThrow(/^Invalid configuration: PORT: expected an integer from 0 to 65535, got "abc"$/);
+    expect(() => load({ PORT: 'abc' })).toThrow(
+      /^Invalid configuration: PORT: expected an integer from 0 to 65535, got "abc"$/,
+    );
   });
 
   it('refuses an unknown profile and an unknown CAREBRIDGE_ variable', () => {
-    expect(() => load({ CAREBRIDGE_PROFILE: 'staging' })).toThrow(/CAREBRIDGE_PROFILE: expected one of development, test, production/);
-    expect(() => load({ CAREBRIDGE_BODY_LIMT_BYTES: '5' })).toThrow(/CAREBRIDGE_BODY_LIMT_BYTES: unknown setting/);
+    expect(() => load({ CAREBRIDGE_PROFILE: 'staging' })).toThrow(
+      /CAREBRIDGE_PROFILE: expected one of development, test, production/,
+    );
+    expect(() => load({ CAREBRIDGE_BODY_LIMT_BYTES: '5' })).toThrow(
+      /CAREBRIDGE_BODY_LIMT_BYTES: unknown setting/,
+    );
   });
 
   it('reads a secret from NAME_FILE and never prints it', () => {
@@ -48,7 +54,9 @@ describe('loadConfig', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'cb-config-'));
     const file = path.join(dir, 'test.json');
     writeFileSync(file, JSON.stringify({ PORT: 9090, LOG_LEVEL: 'warn' }));
-    const c = loadConfig({ env: { CAREBRIDGE_PROFILE: 'test', CAREBRIDGE_CONFIG_FILE: file, LOG_LEVEL: 'error' } });
+    const c = loadConfig({
+      env: { CAREBRIDGE_PROFILE: 'test', CAREBRIDGE_CONFIG_FILE: file, LOG_LEVEL: 'error' },
+    });
     expect(c.port).toBe(9090);
     expect(c.logLevel).toBe('error');
   });
@@ -61,7 +69,9 @@ describe('loadConfig', () => {
   });
 
   it('refuses to turn TLS verification off in production', () => {
-    expect(() => load({ CAREBRIDGE_PROFILE: 'production', CAREBRIDGE_TLS_VERIFY: 'false' })).toThrow(/CAREBRIDGE_TLS_VERIFY/);
+    expect(() => load({ CAREBRIDGE_PROFILE: 'production', CAREBRIDGE_TLS_VERIFY: 'false' })).toThrow(
+      /CAREBRIDGE_TLS_VERIFY/,
+    );
   });
 
   describe('in production', () => {
@@ -75,10 +85,20 @@ describe('loadConfig', () => {
         transport: 'url' as const,
         description: 'test',
       }),
-      apiSecret: setting({ env: 'API_SECRET', schema: z.string(), default: 'dev-secret', secret: true, description: 'test' }),
+      apiSecret: setting({
+        env: 'API_SECRET',
+        schema: z.string(),
+        default: 'dev-secret',
+        secret: true,
+        description: 'test',
+      }),
     };
     const prod = (env: Record<string, string>) =>
-      loadConfig({ env: { CAREBRIDGE_PROFILE: 'production', API_SECRET: 's3cret-value', ...env }, cwd: nowhere, settings });
+      loadConfig({
+        env: { CAREBRIDGE_PROFILE: 'production', API_SECRET: 's3cret-value', ...env },
+        cwd: nowhere,
+        settings,
+      });
 
     it('accepts TLS targets and explicit secrets', () => {
       expect(prod({ BROKER_URL: 'https://broker.internal' }).brokerUrl).toBe('https://broker.internal');
@@ -89,10 +109,12 @@ describe('loadConfig', () => {
     });
 
     it('refuses plain-text transports unless explicitly allowed', () => {
-      expect(() => prod({ BROKER_URL: 'http://broker.internal' })).toThrow(/BROKER_URL: production refuses plain-text/);
-      expect(prod({ BROKER_URL: 'http://broker.internal', CAREBRIDGE_ALLOW_INSECURE_TRANSPORT: 'true' }).brokerUrl).toBe(
-        'http://broker.internal',
+      expect(() => prod({ BROKER_URL: 'http://broker.internal' })).toThrow(
+        /BROKER_URL: production refuses plain-text/,
       );
+      expect(
+        prod({ BROKER_URL: 'http://broker.internal', CAREBRIDGE_ALLOW_INSECURE_TRANSPORT: 'true' }).brokerUrl,
+      ).toBe('http://broker.internal');
     });
 
     it('refuses sandbox targets unless explicitly allowed', () => {
@@ -101,7 +123,9 @@ describe('loadConfig', () => {
 
     it('refuses default secrets', () => {
       const env = { CAREBRIDGE_PROFILE: 'production', BROKER_URL: 'https://b' };
-      expect(() => loadConfig({ env, cwd: nowhere, settings })).toThrow(/API_SECRET: production refuses the default secret/);
+      expect(() => loadConfig({ env, cwd: nowhere, settings })).toThrow(
+        /API_SECRET: production refuses the default secret/,
+      );
     });
 
     it('does not carry the development admin password', () => {

@@ -31,7 +31,9 @@ function readSecretFile(envName: string, file: string): string {
   try {
     return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
   } catch (err) {
-    throw new ConfigError(`${envName}_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new ConfigError(
+      `${envName}_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
   }
 }
 
@@ -61,11 +63,14 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   const env = opts.env ?? process.env;
   const rawProfile = env.CAREBRIDGE_PROFILE ?? 'development';
   if (!PROFILES.includes(rawProfile as Profile)) {
-    throw new ConfigError(`CAREBRIDGE_PROFILE: expected one of ${PROFILES.join(', ')}, got ${describeValue(rawProfile)}`);
+    throw new ConfigError(
+      `CAREBRIDGE_PROFILE: expected one of ${PROFILES.join(', ')}, got ${describeValue(rawProfile)}`,
+    );
   }
   const profile = rawProfile as Profile;
   const byEnv = new Map<string, [string, Setting]>();
-  for (const [key, s] of Object.entries(opts.settings ?? SETTINGS) as [string, Setting][]) byEnv.set(s.env, [key, s]);
+  for (const [key, s] of Object.entries(opts.settings ?? SETTINGS) as [string, Setting][])
+    byEnv.set(s.env, [key, s]);
 
   for (const name of Object.keys(env)) {
     if (!name.startsWith('CAREBRIDGE_') || META_VARS.has(name)) continue;
@@ -80,7 +85,8 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   const fileName = opts.file ?? env.CAREBRIDGE_CONFIG_FILE ?? path.join('config', `${profile}.json`);
   const filePath = path.resolve(cwd, fileName);
   const explicitFile = opts.file !== undefined || env.CAREBRIDGE_CONFIG_FILE !== undefined;
-  if (explicitFile && !existsSync(filePath)) throw new ConfigError(`CAREBRIDGE_CONFIG_FILE: ${fileName} does not exist`);
+  if (explicitFile && !existsSync(filePath))
+    throw new ConfigError(`CAREBRIDGE_CONFIG_FILE: ${fileName} does not exist`);
   const fileValues = existsSync(filePath) ? loadFile(filePath) : {};
   for (const k of Object.keys(fileValues)) {
     if (!byEnv.has(k)) throw new ConfigError(`${k} (in ${fileName}): unknown setting`);
@@ -92,7 +98,8 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     let raw: unknown;
     let fromDefault = false;
     if (env[envName] !== undefined && env[envName] !== '') raw = env[envName];
-    else if (s.secret && env[`${envName}_FILE`]) raw = readSecretFile(envName, env[`${envName}_FILE`] as string);
+    else if (s.secret && env[`${envName}_FILE`])
+      raw = readSecretFile(envName, env[`${envName}_FILE`] as string);
     else if (envName in fileValues) raw = fileValues[envName];
     else {
       fromDefault = true;
@@ -109,8 +116,10 @@ export function loadConfig(opts: LoadOptions = {}): Config {
       continue;
     }
     if (profile === 'production') {
-      if (s.secret && fromDefault && raw !== undefined) problems.push(`${envName}: production refuses the default secret; set ${envName} or ${envName}_FILE`);
-      if (s.requiredInProduction && fromDefault) problems.push(`${envName}: must be set explicitly in production`);
+      if (s.secret && fromDefault && raw !== undefined)
+        problems.push(`${envName}: production refuses the default secret; set ${envName} or ${envName}_FILE`);
+      if (s.requiredInProduction && fromDefault)
+        problems.push(`${envName}: must be set explicitly in production`);
     }
     out[key] = parsed.data;
   }
@@ -120,14 +129,20 @@ export function loadConfig(opts: LoadOptions = {}): Config {
       const v = out[key];
       if (typeof v !== 'string' || !s.transport) continue;
       if (SANDBOX_HOST.test(v) && !out.allowSandbox) {
-        problems.push(`${envName}: production refuses sandbox targets (set CAREBRIDGE_ALLOW_SANDBOX=true to allow)`);
+        problems.push(
+          `${envName}: production refuses sandbox targets (set CAREBRIDGE_ALLOW_SANDBOX=true to allow)`,
+        );
       }
       if (PLAINTEXT.test(v) && !out.allowInsecureTransport) {
-        problems.push(`${envName}: production refuses plain-text transports (use TLS, or set CAREBRIDGE_ALLOW_INSECURE_TRANSPORT=true)`);
+        problems.push(
+          `${envName}: production refuses plain-text transports (use TLS, or set CAREBRIDGE_ALLOW_INSECURE_TRANSPORT=true)`,
+        );
       }
     }
-    if (out.tlsRejectUnauthorized === false) problems.push('CAREBRIDGE_TLS_VERIFY: production refuses to turn TLS verification off');
-    if (out.devAdminPassword !== undefined && env.CAREBRIDGE_DEV_ADMIN_PASSWORD === undefined) delete out.devAdminPassword;
+    if (out.tlsRejectUnauthorized === false)
+      problems.push('CAREBRIDGE_TLS_VERIFY: production refuses to turn TLS verification off');
+    if (out.devAdminPassword !== undefined && env.CAREBRIDGE_DEV_ADMIN_PASSWORD === undefined)
+      delete out.devAdminPassword;
   }
 
   if (problems.length > 0) throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
@@ -136,7 +151,12 @@ export function loadConfig(opts: LoadOptions = {}): Config {
 
 function defaultFor(s: Setting, profile: Profile): unknown {
   const d = s.default;
-  if (d !== null && typeof d === 'object' && !Array.isArray(d) && Object.keys(d).every((k) => (PROFILES as readonly string[]).includes(k))) {
+  if (
+    d !== null &&
+    typeof d === 'object' &&
+    !Array.isArray(d) &&
+    Object.keys(d).every((k) => (PROFILES as readonly string[]).includes(k))
+  ) {
     return (d as Record<string, unknown>)[profile];
   }
   return d;

@@ -26,15 +26,18 @@ export function setting<S extends z.ZodType>(s: Setting<S>): Setting<S> {
 }
 
 /** Booleans from the environment: true/false/1/0/yes/no, case-insensitive. */
-export const envBoolean = z.preprocess((v) => {
-  if (typeof v === 'boolean') return v;
-  if (typeof v === 'string') {
-    const t = v.trim().toLowerCase();
-    if (['true', '1', 'yes', 'on'].includes(t)) return true;
-    if (['false', '0', 'no', 'off'].includes(t)) return false;
-  }
-  return v;
-}, z.boolean({ error: 'expected true or false' }));
+export const envBoolean = z.preprocess(
+  (v) => {
+    if (typeof v === 'boolean') return v;
+    if (typeof v === 'string') {
+      const t = v.trim().toLowerCase();
+      if (['true', '1', 'yes', 'on'].includes(t)) return true;
+      if (['false', '0', 'no', 'off'].includes(t)) return false;
+    }
+    return v;
+  },
+  z.boolean({ error: 'expected true or false' }),
+);
 
 export const envInt = (min: number, max: number) =>
   z.preprocess(

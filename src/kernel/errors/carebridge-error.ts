@@ -45,6 +45,8 @@ export class CareBridgeError extends Error {
 export function isCareBridgeError(err: unknown): err is CareBridgeError {
   return (
     err instanceof CareBridgeError ||
-    (typeof err === 'object' && err !== null && (err as { isCareBridgeError?: unknown }).isCareBridgeError === true)
+    (typeof err === 'object' &&
+      err !== null &&
+      (err as { isCareBridgeError?: unknown }).isCareBridgeError === true)
   );
 }

@@ -1,3 +1,3 @@
-export { CareBridgeError, isCareBridgeError, type CareBridgeErrorOptions } from './carebridge-error.js';
-export { errors, errorFactory } from './catalog.js';
-export { normalizeError, toProblem, problemType, PROBLEM_CONTENT_TYPE, type Problem } from './problem.js';
+export { CareBridgeError, type CareBridgeErrorOptions, isCareBridgeError } from './carebridge-error.js';
+export { errorFactory, errors } from './catalog.js';
+export { normalizeError, PROBLEM_CONTENT_TYPE, type Problem, problemType, toProblem } from './problem.js';

@@ -4,7 +4,10 @@ import { toProblem } from './problem.js';
 
 describe('toProblem', () => {
   it('turns a CareBridgeError into problem details with its stable code', () => {
-    const p = toProblem(errors.rateLimited('Slow down.', { retryAfterSeconds: 3, integration: 'payments' }), 'req-1');
+    const p = toProblem(
+      errors.rateLimited('Slow down.', { retryAfterSeconds: 3, integration: 'payments' }),
+      'req-1',
+    );
     expect(p).toEqual({
       type: 'https://carebridge.dev/errors#rate_limited',
       title: 'Too Many Requests',
@@ -24,7 +27,10 @@ describe('toProblem', () => {
   });
 
   it('keeps safe details but never lets them overwrite the standard members', () => {
-    const p = toProblem(errors.forbidden('No.', { details: { permission: 'payments:create', status: 200, code: 'X' } }), 'r');
+    const p = toProblem(
+      errors.forbidden('No.', { details: { permission: 'payments:create', status: 200, code: 'X' } }),
+      'r',
+    );
     expect(p).toMatchObject({ status: 403, code: 'FORBIDDEN', permission: 'payments:create' });
   });
 });

@@ -1,5 +1,5 @@
-export type { Store, Queryable, QueryResult } from './store.js';
+export { listMigrations, type Migration, migrate } from './migrate.js';
+export { type OpenStoreOptions, openStore } from './open.js';
 export { PgStore, type PgStoreOptions } from './pg-store.js';
 export { PgliteStore } from './pglite-store.js';
-export { openStore, type OpenStoreOptions } from './open.js';
-export { migrate, listMigrations, type Migration } from './migrate.js';
+export type { Queryable, QueryResult, Store } from './store.js';

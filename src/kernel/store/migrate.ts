@@ -42,7 +42,11 @@ export async function migrate(store: Store): Promise<{ applied: string[] }> {
   await store.transaction(async (tx) => {
     // Serialise concurrent migrators (several gateway instances starting together).
     await tx.query('SELECT pg_advisory_xact_lock(727274)');
-    const done = new Set((await tx.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+    const done = new Set(
+      (await tx.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map(
+        (r) => r.version,
+      ),
+    );
     for (const m of migrations) {
       if (done.has(m.version)) continue;
       await tx.exec(m.sql);

@@ -12,7 +12,11 @@ export interface OpenStoreOptions {
 /** Postgres when a URL is given, otherwise the embedded PGlite store. */
 export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   if (opts.databaseUrl) {
-    const store = new PgStore({ connectionString: opts.databaseUrl, poolSize: opts.poolSize ?? 10, schema: opts.schema });
+    const store = new PgStore({
+      connectionString: opts.databaseUrl,
+      poolSize: opts.poolSize ?? 10,
+      schema: opts.schema,
+    });
     await store.ping();
     return store;
   }

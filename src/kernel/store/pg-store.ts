@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { maskUrl } from '../config/load.js';
-import type { QueryResult, Queryable, Store } from './store.js';
+import type { Queryable, QueryResult, Store } from './store.js';
 
 // Bigints (COUNT, bigint columns) as JS numbers: our counts and minor-unit amounts stay far below 2^53.
 pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
-import type { QueryResult, Queryable, Store } from './store.js';
+import type { Queryable, QueryResult, Store } from './store.js';
 
 /**
  * The embedded store: real Postgres compiled to WASM, in this process. One connection, so statements

@@ -9,7 +9,9 @@ describe.each(storeFactories)('store on $name', (factory) => {
     const store = await factory.open();
     try {
       const all = await listMigrations();
-      const { rows } = await store.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+      const { rows } = await store.query<{ version: number }>(
+        'SELECT version FROM schema_migrations ORDER BY version',
+      );
       expect(rows.map((r) => r.version)).toEqual(all.map((m) => m.version));
       expect((await migrate(store)).applied).toEqual([]);
     } finally {
@@ -21,11 +23,15 @@ describe.each(storeFactories)('store on $name', (factory) => {
     const store = await factory.open();
     try {
       await store.transaction(async (tx) => {
-        await tx.query("INSERT INTO audit_log (actor, action, resource, outcome) VALUES ('t', 'a', 'r', 'ok')");
+        await tx.query(
+          "INSERT INTO audit_log (actor, action, resource, outcome) VALUES ('t', 'a', 'r', 'ok')",
+        );
       });
       await expect(
         store.transaction(async (tx) => {
-          await tx.query("INSERT INTO audit_log (actor, action, resource, outcome) VALUES ('t', 'b', 'r', 'ok')");
+          await tx.query(
+            "INSERT INTO audit_log (actor, action, resource, outcome) VALUES ('t', 'b', 'r', 'ok')",
+          );
           throw new Error('boom');
         }),
       ).rejects.toThrow('boom');
@@ -39,7 +45,11 @@ describe.each(storeFactories)('store on $name', (factory) => {
   it('returns jsonb as objects and bigint counts as numbers', async () => {
     const store = await factory.open();
     try {
-      await store.query('INSERT INTO outbox (id, destination, payload) VALUES ($1, $2, $3)', ['o1', 'q', { a: 1 }]);
+      await store.query('INSERT INTO outbox (id, destination, payload) VALUES ($1, $2, $3)', [
+        'o1',
+        'q',
+        { a: 1 },
+      ]);
       const { rows } = await store.query<{ payload: unknown; n: number }>(
         'SELECT payload, (SELECT count(*) FROM outbox) AS n FROM outbox',
       );

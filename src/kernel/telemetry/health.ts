@@ -44,7 +44,15 @@ export class HealthRegistry {
     const entries = await Promise.all(
       [...this.checks.values()].map(async (c) => {
         const r = await runCheck(c);
-        return [c.name, { status: r.status, target: String(maskUrl(c.target)), detail: r.detail ?? '', required: c.required }] as const;
+        return [
+          c.name,
+          {
+            status: r.status,
+            target: String(maskUrl(c.target)),
+            detail: r.detail ?? '',
+            required: c.required,
+          },
+        ] as const;
       }),
     );
     const checks = Object.fromEntries(entries);
@@ -63,7 +71,10 @@ async function runCheck(c: HealthCheck): Promise<CheckResult> {
     return await Promise.race([
       Promise.resolve().then(() => c.check()),
       new Promise<CheckResult>((resolve) => {
-        timer = setTimeout(() => resolve({ status: 'down', detail: `no answer within ${CHECK_TIMEOUT_MS} ms` }), CHECK_TIMEOUT_MS);
+        timer = setTimeout(
+          () => resolve({ status: 'down', detail: `no answer within ${CHECK_TIMEOUT_MS} ms` }),
+          CHECK_TIMEOUT_MS,
+        );
         timer.unref();
       }),
     ]);

@@ -19,18 +19,44 @@ describe('logger redaction', () => {
     logger.info(
       {
         headers: { authorization: 'Bearer eyJsecret', 'x-api-key': 'sk_test_123' },
-        patient: { firstName: 'Testy', lastName: 'McTestface', dateOfBirth: '1970-01-01', memberId: 'M-000-TEST' },
-        claim: { subscriber: { address: { line1: '1 Synthetic Way' }, phone: '+15555550100', email: 'a@example.test' } },
+        patient: {
+          firstName: 'Testy',
+          lastName: 'McTestface',
+          dateOfBirth: '1970-01-01',
+          memberId: 'M-000-TEST',
+        },
+        claim: {
+          subscriber: {
+            address: { line1: '1 Synthetic Way' },
+            phone: '+15555550100',
+            email: 'a@example.test',
+          },
+        },
         password: 'hunter2',
         amount: 1250,
       },
       'calling upstream',
     );
     const text = JSON.stringify(lines[0]);
-    for (const secret of ['eyJsecret', 'sk_test_123', 'Testy', 'McTestface', '1970-01-01', 'M-000-TEST', '+15555550100', 'a@example.test', 'hunter2']) {
+    for (const secret of [
+      'eyJsecret',
+      'sk_test_123',
+      'Testy',
+      'McTestface',
+      '1970-01-01',
+      'M-000-TEST',
+      '+15555550100',
+      'a@example.test',
+      'hunter2',
+    ]) {
       expect(text).not.toContain(secret);
     }
-    expect(lines[0]).toMatchObject({ amount: 1250, msg: 'calling upstream', level: 'info', service: 'carebridge' });
+    expect(lines[0]).toMatchObject({
+      amount: 1250,
+      msg: 'calling upstream',
+      level: 'info',
+      service: 'carebridge',
+    });
     expect((lines[0]!.headers as Record<string, unknown>).authorization).toBe('[REDACTED]');
   });
 

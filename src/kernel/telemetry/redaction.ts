@@ -73,7 +73,8 @@ export function redactPaths(keys: readonly string[] = REDACTED_KEYS): string[] {
   const paths: string[] = [];
   for (const k of keys) {
     const seg = /^[A-Za-z_$][\w$]*$/.test(k) ? k : `["${k}"]`;
-    const join = (prefix: string) => (seg.startsWith('[') ? `${prefix}${seg}` : prefix ? `${prefix}.${seg}` : seg);
+    const join = (prefix: string) =>
+      seg.startsWith('[') ? `${prefix}${seg}` : prefix ? `${prefix}.${seg}` : seg;
     paths.push(join(''), join('*'), join('*.*'), join('*.*.*'));
   }
   return paths;

@@ -2,7 +2,12 @@ import { z } from 'zod';
 import { commaList, envBoolean, envInt, setting } from '../setting.js';
 
 export const coreSettings = {
-  port: setting({ env: 'PORT', schema: envInt(0, 65535), default: 8080, description: 'HTTP port of the gateway.' }),
+  port: setting({
+    env: 'PORT',
+    schema: envInt(0, 65535),
+    default: 8080,
+    description: 'HTTP port of the gateway.',
+  }),
   host: setting({
     env: 'HOST',
     schema: z.string().min(1),
@@ -79,7 +84,8 @@ export const coreSettings = {
     env: 'CAREBRIDGE_FEATURE_FLAGS',
     schema: commaList,
     default: [],
-    description: 'Feature flags to turn on or off: `name` or `-name`, comma-separated (see docs/operations.md).',
+    description:
+      'Feature flags to turn on or off: `name` or `-name`, comma-separated (see docs/operations.md).',
   }),
   devAdminPassword: setting({
     env: 'CAREBRIDGE_DEV_ADMIN_PASSWORD',
