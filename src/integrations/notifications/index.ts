@@ -1,0 +1,44 @@
+export { RabbitConnection, type RabbitConnectionOptions, type RabbitTlsOptions } from './connection.js';
+export { notificationErrors } from './errors.js';
+export {
+  NotificationIntegration,
+  type NotificationIntegrationOptions,
+  type SendOptions,
+} from './integration.js';
+export {
+  type EnqueueOptions,
+  type EnqueueResult,
+  enqueueNotification,
+  getNotificationStatus,
+  markQueued,
+} from './ledger.js';
+export {
+  CHANNELS,
+  type Channel,
+  type EmailInput,
+  emailInputSchema,
+  LIMITS,
+  MESSAGE_SCHEMA_VERSION,
+  type NotificationInput,
+  type NotificationMessage,
+  type NotificationStatus,
+  type NotificationStatusWord,
+  notificationStatusSchema,
+  type PushInput,
+  pushInputSchema,
+  type SmsInput,
+  type StatusReport,
+  smsInputSchema,
+  statusReportSchema,
+} from './schema.js';
+export { StatusConsumer, type StatusConsumerOptions } from './status-consumer.js';
+export { EMAIL_TEMPLATES } from './templates.js';
+export {
+  declareTopology,
+  dlqName,
+  QUEUES,
+  retryQueueName,
+  STATUS_QUEUE,
+  type TopologyOptions,
+} from './topology.js';
+export { RabbitOutboxTransport, type RabbitOutboxTransportOptions } from './transport.js';

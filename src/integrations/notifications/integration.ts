@@ -1,0 +1,94 @@
+import { EventEmitter } from 'node:events';
+import type { Store } from '../../kernel/store/store.js';
+import { notificationErrors } from './errors.js';
+import { enqueueNotification, getNotificationStatus } from './ledger.js';
+import {
+  type Channel,
+  type EmailInput,
+  LIMITS,
+  type NotificationInput,
+  type NotificationStatus,
+  type PushInput,
+  type SmsInput,
+} from './schema.js';
+
+export interface NotificationIntegrationOptions {
+  store: Store;
+  /** Poked after an enqueue so the outbox relay publishes without waiting for its next poll. */
+  wakeRelay?: () => void;
+}
+
+export interface SendOptions {
+  /** Carried as the AMQP correlationId (e.g. a payment id or the request id). */
+  correlationId?: string;
+}
+
+/**
+ * Sends email, SMS and push notifications through the notification service's RabbitMQ queues. A send writes
+ * the ledger row and the outbox row in one transaction and returns at once with status `accepted`; the outbox
+ * relay publishes with publisher confirms (`queued`), and delivery reports move it on (`sent`, `delivered`, …).
+ * Emits nothing itself; see `StatusConsumer` for delivery reports.
+ */
+export class NotificationIntegration extends EventEmitter {
+  wakeRelay: (() => void) | undefined;
+
+  constructor(private readonly opts: NotificationIntegrationOptions) {
+    super();
+    const known = new Set(['store', 'wakeRelay']);
+    for (const k of Object.keys(opts))
+      if (!known.has(k)) throw new RangeError(`NotificationIntegration: unknown option "${k}"`);
+    this.wakeRelay = opts.wakeRelay;
+  }
+
+  sendEmail(input: EmailInput, opts?: SendOptions): Promise<NotificationStatus> {
+    return this.send({ channel: 'email', ...input }, opts);
+  }
+
+  sendSms(input: SmsInput, opts?: SendOptions): Promise<NotificationStatus> {
+    return this.send({ channel: 'sms', ...input }, opts);
+  }
+
+  sendPush(input: PushInput, opts?: SendOptions): Promise<NotificationStatus> {
+    return this.send({ channel: 'push', ...input }, opts);
+  }
+
+  /** Accepts up to 500 notifications of one channel in one transaction: all are accepted, or none. */
+  async sendBatch(
+    channel: Channel,
+    inputs: Array<EmailInput | SmsInput | PushInput>,
+    opts?: SendOptions,
+  ): Promise<NotificationStatus[]> {
+    if (inputs.length === 0 || inputs.length > LIMITS.batch) {
+      throw notificationErrors.invalidMessage(
+        `a batch holds 1 to ${LIMITS.batch} notifications, got ${inputs.length}`,
+        { details: { field: 'items' } },
+      );
+    }
+    const ids = await this.opts.store.transaction(async (tx) => {
+      const out: string[] = [];
+      for (const [i, input] of inputs.entries()) {
+        try {
+          out.push((await enqueueNotification(tx, { channel, ...input } as NotificationInput, opts)).id);
+        } catch (err) {
+          const e = err as { details?: Record<string, unknown> };
+          if (e.details && typeof e.details.field === 'string')
+            e.details.field = `items.${i}.${e.details.field}`;
+          throw err;
+        }
+      }
+      return out;
+    });
+    this.wakeRelay?.();
+    return Promise.all(ids.map((id) => getNotificationStatus(this.opts.store, id)));
+  }
+
+  getStatus(id: string): Promise<NotificationStatus> {
+    return getNotificationStatus(this.opts.store, id);
+  }
+
+  private async send(input: NotificationInput, opts?: SendOptions): Promise<NotificationStatus> {
+    const { id } = await this.opts.store.transaction((tx) => enqueueNotification(tx, input, opts));
+    this.wakeRelay?.();
+    return getNotificationStatus(this.opts.store, id);
+  }
+}

@@ -1,0 +1,205 @@
+import { ulid } from 'ulid';
+import { enqueue } from '../../kernel/store/outbox.js';
+import type { Queryable } from '../../kernel/store/store.js';
+import { notificationErrors } from './errors.js';
+import {
+  type Channel,
+  emailInputSchema,
+  LIMITS,
+  MESSAGE_SCHEMA_VERSION,
+  type NotificationContent,
+  type NotificationInput,
+  type NotificationMessage,
+  type NotificationStatus,
+  type NotificationStatusWord,
+  pushInputSchema,
+  smsInputSchema,
+} from './schema.js';
+import { renderEmail } from './templates.js';
+import { QUEUES } from './topology.js';
+
+export interface EnqueueOptions {
+  /** Our id (also the AMQP messageId). Default `ntf_<ULID>`. If a row with this id exists, nothing new is written. */
+  id?: string;
+  /** Carried as the AMQP correlationId and in the ledger (e.g. a payment id or request id). Default: the id. */
+  correlationId?: string;
+  now?: Date;
+}
+
+export interface EnqueueResult {
+  id: string;
+  /** True when `opts.id` was already in the ledger (nothing was written this time). */
+  duplicate: boolean;
+}
+
+/** Validates, renders templates and checks sizes; throws NOTIFICATIONS_* errors (400/413). */
+export function buildContent(input: NotificationInput): {
+  content: NotificationContent;
+  recipient: string;
+  template?: string;
+} {
+  const { channel, ...rest } = input as NotificationInput & Record<string, unknown>;
+  const schema =
+    channel === 'email'
+      ? emailInputSchema
+      : channel === 'sms'
+        ? smsInputSchema
+        : channel === 'push'
+          ? pushInputSchema
+          : undefined;
+  if (!schema)
+    throw notificationErrors.invalidMessage(`unknown channel "${String(channel)}"`, {
+      details: { field: 'channel' },
+    });
+  const parsed = schema.safeParse(rest);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = issue.path.join('.') || 'body';
+    throw notificationErrors.invalidMessage(`${field}: ${issue.message}`, { details: { field } });
+  }
+  if (channel === 'email') {
+    const v = parsed.data as import('./schema.js').EmailInput;
+    const rendered = renderEmail(v);
+    const bytes = Buffer.byteLength(rendered.text ?? '') + Buffer.byteLength(rendered.html ?? '');
+    if (bytes > LIMITS.emailBodyBytes) {
+      throw notificationErrors.messageTooLarge(
+        `email body is ${bytes} bytes; the limit is ${LIMITS.emailBodyBytes}`,
+        { details: { field: 'html' } },
+      );
+    }
+    return {
+      content: { to: v.to, ...rendered },
+      recipient: v.to,
+      ...(v.template ? { template: v.template } : {}),
+    };
+  }
+  if (channel === 'sms') {
+    const v = parsed.data as import('./schema.js').SmsInput;
+    return { content: { to: v.to, text: v.text }, recipient: v.to };
+  }
+  const v = parsed.data as import('./schema.js').PushInput;
+  const content = {
+    deviceToken: v.deviceToken,
+    title: v.title,
+    body: v.body,
+    ...(v.data ? { data: v.data } : {}),
+  };
+  const bytes = Buffer.byteLength(JSON.stringify({ title: v.title, body: v.body, data: v.data ?? {} }));
+  if (bytes > LIMITS.pushPayloadBytes) {
+    throw notificationErrors.messageTooLarge(
+      `push payload is ${bytes} bytes; the limit is ${LIMITS.pushPayloadBytes}`,
+      { details: { field: 'data' } },
+    );
+  }
+  return { content, recipient: v.deviceToken };
+}
+
+/** `patient@example.com` → `p*****@example.com`; `+15005550006` → `+*******0006`; tokens keep 6 characters. */
+export function maskRecipient(channel: Channel, r: string): string {
+  if (channel === 'email') {
+    const [local = '', domain = ''] = r.split('@');
+    return `${local.slice(0, 1)}${'*'.repeat(Math.max(1, local.length - 1))}@${domain}`;
+  }
+  if (channel === 'sms') return `+${'*'.repeat(Math.max(0, r.length - 5))}${r.slice(-4)}`;
+  return `${r.slice(0, 6)}…`;
+}
+
+/**
+ * Accepts a notification inside the caller's transaction: writes the ledger row (status `accepted`) and the
+ * outbox row that the relay publishes to RabbitMQ with publisher confirms. Nothing reaches the broker unless
+ * the caller's transaction commits. Throws NOTIFICATIONS_INVALID_MESSAGE / _TEMPLATE_* / _MESSAGE_TOO_LARGE.
+ *
+ * ```ts
+ * await store.transaction(async (tx) => {
+ *   // … the business write …
+ *   await enqueueNotification(tx, { channel: 'email', to, subject: 'Your receipt', template: 'payment_receipt',
+ *     variables: { amount: '12.50', currency: 'USD', paymentId } }, { correlationId: paymentId });
+ * });
+ * ```
+ */
+export async function enqueueNotification(
+  tx: Queryable,
+  input: NotificationInput,
+  opts: EnqueueOptions = {},
+): Promise<EnqueueResult> {
+  const { content, recipient, template } = buildContent(input);
+  const id = opts.id ?? `ntf_${ulid()}`;
+  const now = (opts.now ?? new Date()).toISOString();
+  const correlationId = opts.correlationId ?? id;
+  const inserted = await tx.query(
+    `INSERT INTO notifications (id, channel, status, recipient_masked, template, correlation_id, timestamps, created_at, updated_at)
+     VALUES ($1, $2, 'accepted', $3, $4, $5, jsonb_build_object('accepted', $6::text), $6::timestamptz, $6::timestamptz)
+     ON CONFLICT (id) DO NOTHING`,
+    [id, input.channel, maskRecipient(input.channel, recipient), template ?? null, correlationId, now],
+  );
+  if (inserted.rowCount === 0) return { id, duplicate: true };
+  const message: NotificationMessage = {
+    schemaVersion: MESSAGE_SCHEMA_VERSION,
+    id,
+    channel: input.channel,
+    correlationId,
+    createdAt: now,
+    ...(template ? { template } : {}),
+    content,
+  };
+  await enqueue(tx, {
+    id,
+    destination: `rabbitmq:${QUEUES[input.channel]}`,
+    payload: message,
+    headers: {
+      'x-correlation-id': correlationId,
+      'x-message-type': `notification.${input.channel}.v${MESSAGE_SCHEMA_VERSION}`,
+    },
+  });
+  return { id, duplicate: false };
+}
+
+interface Row {
+  id: string;
+  channel: Channel;
+  status: NotificationStatusWord;
+  recipient_masked: string;
+  template: string | null;
+  correlation_id: string | null;
+  attempts: number;
+  provider: string | null;
+  provider_message_id: string | null;
+  reason: string | null;
+  timestamps: Record<string, string>;
+  created_at: Date | string;
+  updated_at: Date | string;
+}
+
+/** The current NotificationStatus, or NOTIFICATIONS_NOT_FOUND. */
+export async function getNotificationStatus(q: Queryable, id: string): Promise<NotificationStatus> {
+  const { rows } = await q.query<Row>('SELECT * FROM notifications WHERE id = $1', [id]);
+  const r = rows[0];
+  if (!r) throw notificationErrors.notFound(`notification ${id} does not exist`, { details: { id } });
+  return {
+    id: r.id,
+    channel: r.channel,
+    status: r.status,
+    recipient: r.recipient_masked,
+    template: r.template,
+    correlationId: r.correlation_id,
+    attempts: r.attempts,
+    provider: r.provider,
+    providerMessageId: r.provider_message_id,
+    reason: r.reason,
+    timestamps: r.timestamps ?? {},
+    createdAt: new Date(r.created_at).toISOString(),
+    updatedAt: new Date(r.updated_at).toISOString(),
+  };
+}
+
+/** Marks notifications `queued` once the broker confirmed them (called by the transport after confirms). */
+export async function markQueued(q: Queryable, ids: string[], at = new Date()): Promise<number> {
+  if (ids.length === 0) return 0;
+  const r = await q.query(
+    `UPDATE notifications SET status = 'queued', updated_at = $2::timestamptz,
+            timestamps = timestamps || jsonb_build_object('queued', $3::text)
+      WHERE id = ANY($1::text[]) AND status = 'accepted'`,
+    [ids, at.toISOString(), at.toISOString()],
+  );
+  return r.rowCount;
+}
