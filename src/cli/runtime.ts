@@ -2,6 +2,7 @@ import { type App, type Authenticator, buildApp, type RouteModule } from '../gat
 import { FeatureFlags } from '../kernel/config/flags.js';
 import type { Config } from '../kernel/config/index.js';
 import { migrate, openStore, type Store } from '../kernel/store/index.js';
+import { type OutboxRelay, type OutboxTransport, startOutboxRelay } from '../kernel/store/outbox.js';
 import { createLogger, HealthRegistry, type Logger, Metrics } from '../kernel/telemetry/index.js';
 import { COMPONENTS } from './components/index.js';
 
@@ -13,11 +14,15 @@ export interface RuntimeContext {
   health: HealthRegistry;
   store: Store;
   flags: FeatureFlags;
+  /** Pokes the outbox relay after an enqueue so messages leave at once instead of at the next poll. */
+  wakeOutbox: () => void;
 }
 
 export interface ComponentHandle {
   routes?: RouteModule[];
   authenticator?: Authenticator;
+  /** Transports for outbox destinations (`rabbitmq:`, `kafka:`, …); rows for a missing one wait. */
+  outboxTransports?: Array<{ prefix: string; transport: OutboxTransport }>;
   /** Stops background work and closes connections; called in reverse start order. */
   stop(): Promise<void>;
 }
@@ -72,16 +77,29 @@ export async function createRuntime(opts: CreateRuntimeOptions): Promise<Runtime
         return { status: 'up', detail: store.kind };
       },
     });
-    const ctx: RuntimeContext = { config, logger, metrics, health, store, flags };
+    let relay: OutboxRelay | undefined;
+    const ctx: RuntimeContext = {
+      config,
+      logger,
+      metrics,
+      health,
+      store,
+      flags,
+      wakeOutbox: () => relay?.wake(),
+    };
     const routes: RouteModule[] = [];
+    const transports: Array<{ prefix: string; transport: OutboxTransport }> = [];
     let authenticator: Authenticator | undefined;
     for (const component of opts.components ?? COMPONENTS) {
       const handle = await component.start(ctx);
       handles.push(handle);
       routes.push(...(handle.routes ?? []));
+      transports.push(...(handle.outboxTransports ?? []));
       authenticator = handle.authenticator ?? authenticator;
     }
     const { app } = await buildApp({ ...ctx, routes, authenticator });
+    relay = startOutboxRelay({ store, transports, logger, metrics, health, config });
+    handles.push({ stop: () => relay!.stop() });
 
     let stopping: Promise<void> | undefined;
     const runtime: Runtime = {

@@ -50,8 +50,10 @@ describe('carebridge CLI', () => {
     const url = await waitForListening(child);
     const live = await fetch(`${url}/health/live`);
     expect(live.status).toBe(200);
-    const ready = await (await fetch(`${url}/health/ready`)).json();
-    expect(ready.checks.store.status).toBe('up');
+    const ready = (await (await fetch(`${url}/health/ready`)).json()) as {
+      checks: Record<string, { status: string }>;
+    };
+    expect(ready.checks.store?.status).toBe('up');
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);

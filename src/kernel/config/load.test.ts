@@ -93,8 +93,7 @@ describe('loadConfig', () => {
         description: 'test',
       }),
     };
-    const prod = (env: Record<string, string>) =>
-      loadConfig({
+    const prod = (env: Record<string, string>) => <Record<string, unknown>>loadConfig({
         env: { CAREBRIDGE_PROFILE: 'production', API_SECRET: 's3cret-value', ...env },
         cwd: nowhere,
         settings,
