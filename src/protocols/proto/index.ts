@@ -55,3 +55,13 @@ export const USERS_SERVICES = {
   role: 'carebridge.users.v1.RoleService',
   permission: 'carebridge.users.v1.PermissionService',
 } as const;
+export {
+  ERROR_REASON_METADATA,
+  ERROR_REASONS,
+  GATEWAY_SCOPES,
+  RETRY_AFTER_METADATA,
+  SCOPES,
+  type Scope,
+  SERVICE_ACCOUNT_AUDIENCE,
+  SERVICE_ACCOUNT_MAX_TTL_SECONDS,
+} from './service-account.js';

@@ -1,0 +1,11 @@
+export { readPem, serviceConfig, type UsersTlsOptions } from './channel.js';
+export { toCareBridgeError, usersErrors } from './errors.js';
+export { PermissionCache, type PermissionCacheOptions } from './permission-cache.js';
+export { type ServiceAccountCredentials, ServiceAccountSigner } from './service-account-signer.js';
+export {
+  type AuthenticatedUser,
+  type BatchResult,
+  type PermissionCheck,
+  UserServiceIntegration,
+  type UserServiceIntegrationOptions,
+} from './user-service-integration.js';

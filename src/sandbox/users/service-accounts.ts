@@ -1,0 +1,79 @@
+import { type Metadata, status } from '@grpc/grpc-js';
+import { decodeProtectedHeader, importJWK, type JWK, jwtVerify } from 'jose';
+import {
+  ERROR_REASONS,
+  type Scope,
+  SERVICE_ACCOUNT_AUDIENCE,
+  SERVICE_ACCOUNT_MAX_TTL_SECONDS,
+} from '../../protocols/proto/index.js';
+import type { UsersRepository } from './repository.js';
+
+/** A gRPC status to answer with (UNAUTHENTICATED or PERMISSION_DENIED). */
+export class CallRejected extends Error {
+  readonly reason: string;
+  constructor(
+    readonly code: status,
+    message: string,
+  ) {
+    super(message);
+    this.reason =
+      code === status.PERMISSION_DENIED ? ERROR_REASONS.scopeMissing : ERROR_REASONS.serviceAccountInvalid;
+  }
+}
+
+export interface CallerIdentity {
+  serviceAccount: string;
+  scopes: string[];
+}
+
+/**
+ * Verifies the `authorization: Bearer <jwt>` metadata of every call against the registered service
+ * accounts (public JWK + scopes in um_service_accounts) and checks the scope the RPC needs.
+ */
+export class ServiceAccountVerifier {
+  constructor(
+    private readonly repo: UsersRepository,
+    private readonly now: () => Date,
+  ) {}
+
+  async verify(metadata: Metadata, scope: Scope): Promise<CallerIdentity> {
+    const header = metadata.get('authorization')[0];
+    const match = typeof header === 'string' ? /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header) : null;
+    if (!match) throw new CallRejected(status.UNAUTHENTICATED, 'missing service-account bearer token');
+    const token = match[1]!;
+    let kid: string | undefined;
+    try {
+      kid = decodeProtectedHeader(token).kid;
+    } catch {
+      throw new CallRejected(status.UNAUTHENTICATED, 'malformed service-account token');
+    }
+    const account = kid ? await this.repo.serviceAccount(kid) : undefined;
+    if (!account || !kid) throw new CallRejected(status.UNAUTHENTICATED, 'unknown service account');
+    try {
+      const alg = typeof account.publicJwk.alg === 'string' ? account.publicJwk.alg : 'ES256';
+      const key = await importJWK(account.publicJwk as JWK, alg);
+      const { payload } = await jwtVerify(token, key, {
+        audience: SERVICE_ACCOUNT_AUDIENCE,
+        issuer: kid,
+        subject: kid,
+        algorithms: ['ES256', 'EdDSA'],
+        currentDate: this.now(),
+        maxTokenAge: SERVICE_ACCOUNT_MAX_TTL_SECONDS,
+        requiredClaims: ['exp', 'iat'],
+      });
+      if (
+        typeof payload.exp !== 'number' ||
+        typeof payload.iat !== 'number' ||
+        payload.exp - payload.iat > SERVICE_ACCOUNT_MAX_TTL_SECONDS
+      ) {
+        throw new Error('lifetime too long');
+      }
+    } catch {
+      throw new CallRejected(status.UNAUTHENTICATED, 'invalid service-account token');
+    }
+    if (!account.scopes.includes(scope)) {
+      throw new CallRejected(status.PERMISSION_DENIED, `service account lacks scope ${scope}`);
+    }
+    return { serviceAccount: kid, scopes: account.scopes };
+  }
+}
