@@ -186,11 +186,9 @@ export async function createPaymentsSandbox(opts: PaymentsSandboxOptions = {}): 
       app.post('/_sandbox/events/:id/redeliver', async (req, reply) => {
         const ev = state.events.get((req.params as { id: string }).id);
         if (!ev)
-          return reply
-            .code(404)
-            .send({
-              error: { type: 'invalid_request_error', code: 'resource_missing', message: 'No such event' },
-            });
+          return reply.code(404).send({
+            error: { type: 'invalid_request_error', code: 'resource_missing', message: 'No such event' },
+          });
         webhooks.dispatch(ev);
         return { redelivered: ev.id };
       });
