@@ -65,7 +65,10 @@ export class PermissionCache {
 
   /** Drops every decision about `subject` (after a role change), or everything. */
   invalidate(subject?: string): void {
-    if (subject === undefined) return this.lru.clear();
+    if (subject === undefined) {
+      this.lru.clear();
+      return;
+    }
     const prefix = JSON.stringify([subject]).slice(0, -1);
     for (const k of this.lru.keys()) if (k.startsWith(prefix)) this.lru.delete(k);
   }
