@@ -1,7 +1,8 @@
 import type { Component } from '../runtime.js';
+import { usersComponent } from './users.js';
 
 /**
  * The integrations `carebridge start` runs, in start order. Identity comes first so the gateway has an
  * authenticator; each component starts its sandbox when its target setting is `sandbox`.
  */
-export const COMPONENTS: Component[] = [];
+export const COMPONENTS: Component[] = [usersComponent];

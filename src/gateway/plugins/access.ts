@@ -1,15 +1,27 @@
 import type { RouteOptions } from 'fastify';
-import { errors } from '../../kernel/errors/index.js';
+import { errors, isCareBridgeError } from '../../kernel/errors/index.js';
 import type { App, GatewayDeps } from '../types.js';
+import { enforcePrincipalRateLimit, KeyedRateLimiter } from './principal-rate-limit.js';
 
 /** The permission table: every /v1 route's method, URL and required permission (shown in OpenAPI). */
 export type PermissionTable = Array<{ method: string; url: string; permission: string | null }>;
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every /v1 route and the permission it needs (the access-matrix test enumerates it). */
+    permissionTable: PermissionTable;
+  }
+}
+
 /**
  * Closed by default: a /v1 route must declare `config.permission` (or `config.public`), or the app
- * refuses to start. Each request is authenticated and authorized before its handler runs.
+ * refuses to start. Each request is authenticated and authorized in `onRequest`, before its body is
+ * parsed or validated, so a caller without a token learns nothing about a route's schema.
  */
 export function installAccessControl(app: App, deps: GatewayDeps, table: PermissionTable): void {
+  app.decorate('permissionTable', table);
+  const limiter = new KeyedRateLimiter({ perMinute: deps.config.principalRateLimitPerMinute });
+
   app.addHook('onRoute', (route: RouteOptions) => {
     if (!route.url.startsWith('/v1')) return;
     const cfg = (route.config ?? {}) as { permission?: string; public?: boolean };
@@ -31,7 +43,7 @@ export function installAccessControl(app: App, deps: GatewayDeps, table: Permiss
     }
   });
 
-  app.addHook('preHandler', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     const cfg = request.routeOptions.config as { permission?: string; public?: boolean } | undefined;
     if (!request.url.startsWith('/v1') || !cfg || cfg.public || !cfg.permission) return;
     if (!deps.authenticator) {
@@ -41,7 +53,21 @@ export function installAccessControl(app: App, deps: GatewayDeps, table: Permiss
     }
     const principal = await deps.authenticator.authenticate(request);
     request.principal = principal;
-    const allowed = await deps.authenticator.authorize(principal, cfg.permission, request).catch(() => false);
+    enforcePrincipalRateLimit(limiter, request, reply);
+    let allowed: boolean;
+    try {
+      allowed = await deps.authenticator.authorize(principal, cfg.permission, request);
+    } catch (err) {
+      // Fail closed. A retryable failure (identity service unreachable beyond the cache) is still a
+      // deny, but answered as 503 with Retry-After so callers retry instead of giving up.
+      if (isCareBridgeError(err) && err.retryable) {
+        throw errors.dependencyDown('Permissions cannot be checked right now; the request was denied.', {
+          retryAfterSeconds: 1,
+          cause: err,
+        });
+      }
+      allowed = false;
+    }
     if (!allowed)
       throw errors.forbidden(`This action requires the permission ${cfg.permission}.`, {
         details: { permission: cfg.permission },

@@ -1,0 +1,6 @@
+export { JwksCache, type JwksCacheOptions } from './jwks-cache.js';
+export {
+  type PermissionDecider,
+  TokenAuthenticator,
+  type TokenAuthenticatorOptions,
+} from './token-authenticator.js';

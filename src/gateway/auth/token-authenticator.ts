@@ -1,0 +1,76 @@
+import { errors as joseErrors, jwtVerify } from 'jose';
+import { errors, isCareBridgeError } from '../../kernel/errors/index.js';
+import type { Authenticator, FastifyRequest, Principal } from '../types.js';
+import type { JwksCache } from './jwks-cache.js';
+
+export interface PermissionDecider {
+  checkPermission(check: { subject: string; resource: string; action: string }): Promise<boolean>;
+}
+
+export interface TokenAuthenticatorOptions {
+  jwks: JwksCache;
+  /** Where decisions come from (UserServiceIntegration: cached, fails closed). */
+  decider: PermissionDecider;
+  issuer: string;
+  audience: string;
+  /** Allowed clock skew. Default 30 s. */
+  clockToleranceSeconds?: number;
+  now?: () => Date;
+}
+
+const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
+
+function invalid(detail: string, error: 'invalid_request' | 'invalid_token') {
+  return errors.unauthenticated(detail, {
+    headers: { 'WWW-Authenticate': `Bearer realm="carebridge", error="${error}"` },
+  });
+}
+
+/**
+ * Bearer access tokens issued by the user service, verified locally (signature against the cached JWKS,
+ * issuer, audience, expiry, ES256/EdDSA only); permissions are decided by the user service.
+ */
+export class TokenAuthenticator implements Authenticator {
+  constructor(private readonly opts: TokenAuthenticatorOptions) {}
+
+  async authenticate(request: FastifyRequest): Promise<Principal> {
+    const header = request.headers.authorization;
+    if (!header)
+      throw invalid(
+        'Send a bearer token: Authorization: Bearer <token> (POST /v1/auth/token).',
+        'invalid_request',
+      );
+    const match = BEARER.exec(header.trim());
+    if (!match) throw invalid('The Authorization header is not a bearer JWT.', 'invalid_request');
+    try {
+      const { payload } = await jwtVerify(match[1]!, (h) => this.opts.jwks.keyFor(h), {
+        issuer: this.opts.issuer,
+        audience: this.opts.audience,
+        algorithms: ['ES256', 'EdDSA'],
+        clockTolerance: this.opts.clockToleranceSeconds ?? 30,
+        requiredClaims: ['sub', 'exp', 'jti'],
+        ...(this.opts.now ? { currentDate: this.opts.now() } : {}),
+      });
+      const roles = Array.isArray(payload.roles)
+        ? payload.roles.filter((r): r is string => typeof r === 'string')
+        : [];
+      return { subject: payload.sub!, kind: 'user', roles };
+    } catch (err) {
+      if (err instanceof joseErrors.JWTExpired)
+        throw invalid('The token has expired; get a new one.', 'invalid_token');
+      if (isCareBridgeError(err)) {
+        // The key set could not be fetched at all: we cannot tell a good token from a bad one.
+        throw errors.dependencyDown('The identity service is unreachable; tokens cannot be verified.', {
+          cause: err,
+        });
+      }
+      throw invalid('The token is invalid.', 'invalid_token');
+    }
+  }
+
+  /** Errors (service unreachable beyond the cache) propagate as retryable CareBridgeErrors: the request is denied. */
+  async authorize(principal: Principal, permission: string): Promise<boolean> {
+    const [resource, action] = permission.split(':') as [string, string];
+    return this.opts.decider.checkPermission({ subject: principal.subject, resource, action });
+  }
+}

@@ -1,0 +1,93 @@
+import { z } from 'zod';
+import type { AuthenticatedUser } from '../../integrations/users/index.js';
+import { errors, isCareBridgeError } from '../../kernel/errors/index.js';
+import { audit } from '../../kernel/store/audit.js';
+import { KeyedRateLimiter } from '../plugins/principal-rate-limit.js';
+import type { RouteModule } from '../types.js';
+
+export interface TokenIssuerPort {
+  authenticateUser(username: string, password: string): Promise<AuthenticatedUser>;
+}
+
+const body = z.strictObject({
+  username: z.string().min(1).max(128),
+  password: z.string().min(1).max(1024),
+});
+const tokenResponse = z.object({
+  access_token: z.string(),
+  token_type: z.literal('Bearer'),
+  expires_in: z.number().int(),
+});
+
+/**
+ * `POST /v1/auth/token {username, password}` → a bearer token (the one public /v1 route). Attempts are
+ * limited per client IP and per username before the user service is asked; the user service locks a
+ * username after repeated failures. Neither answer says whether the username exists.
+ */
+export function authRoutes(users: TokenIssuerPort): RouteModule {
+  return {
+    name: 'auth',
+    register(app, deps) {
+      const perIp = new KeyedRateLimiter({ perMinute: deps.config.loginRateLimitPerIpPerMinute });
+      const perUser = new KeyedRateLimiter({ perMinute: deps.config.loginRateLimitPerUsernamePerMinute });
+      app.post(
+        '/auth/token',
+        {
+          config: { public: true },
+          schema: {
+            tags: ['auth'],
+            summary: 'Exchange a username and password for a bearer access token',
+            description:
+              'Public. Rate limited per IP and per username (429 RATE_LIMITED); repeated failures lock the username for a while (429 USERS_ACCOUNT_LOCKED with Retry-After). A wrong password and an unknown username get the same 401 USERS_INVALID_CREDENTIALS.',
+            body,
+            response: { 200: tokenResponse },
+          },
+        },
+        async (request, reply) => {
+          const { username, password } = request.body;
+          for (const [limiter, key] of [
+            [perIp, request.ip],
+            [perUser, username.toLowerCase()],
+          ] as const) {
+            const r = limiter.take(key);
+            if (!r.ok)
+              throw errors.rateLimited('Too many sign-in attempts; wait and try again.', {
+                retryAfterSeconds: r.retryAfterSeconds,
+              });
+          }
+          try {
+            const res = await users.authenticateUser(username, password);
+            await audit(deps.store, {
+              actor: res.userId,
+              action: 'auth.token',
+              resource: `user:${res.userId}`,
+              outcome: 'success',
+              requestId: request.id,
+            });
+            reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
+            return {
+              access_token: res.accessToken,
+              token_type: 'Bearer' as const,
+              expires_in: res.expiresIn,
+            };
+          } catch (err) {
+            if (
+              isCareBridgeError(err) &&
+              (err.code === 'USERS_INVALID_CREDENTIALS' || err.code === 'USERS_ACCOUNT_LOCKED')
+            ) {
+              await audit(deps.store, {
+                actor: 'anonymous',
+                action: 'auth.token',
+                resource: 'user:unknown',
+                outcome: 'denied',
+                requestId: request.id,
+                details: { reason: err.code },
+              }).catch(() => {});
+            }
+            throw err;
+          }
+        },
+      );
+    },
+  };
+}
