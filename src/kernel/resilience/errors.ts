@@ -1,0 +1,13 @@
+import { errorFactory } from '../errors/index.js';
+
+/**
+ * Codes the resilience kernel adds to the shared catalogue (kernel/errors/catalog.ts already has
+ * UPSTREAM_TIMEOUT, UPSTREAM_UNAVAILABLE, UPSTREAM_ERROR, CIRCUIT_OPEN, BULKHEAD_FULL, RATE_LIMITED).
+ * Documented in docs/errors.md under "Resilience kernel".
+ */
+export const resilienceErrors = {
+  /** The connection closed after the request was (at least partly) sent: the outcome is unknown. */
+  connectionReset: errorFactory('UPSTREAM_CONNECTION_RESET', 502, true),
+  /** Our own outbound rate limiter for a provider credential has a full queue; fail fast instead of piling up. */
+  rateLimitQueueFull: errorFactory('RATE_LIMIT_QUEUE_FULL', 429, true),
+} as const;

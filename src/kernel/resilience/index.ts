@@ -1,0 +1,20 @@
+export {
+  type BreakerOptions,
+  type BreakerState,
+  CircuitBreaker,
+  type CircuitBreakerOptions,
+  isBreakerFailure,
+} from './breaker.js';
+export { resilienceErrors } from './errors.js';
+export {
+  type AttemptContext,
+  createPipeline,
+  type ExecuteOptions,
+  type Pipeline,
+  type PipelineOptions,
+} from './pipeline.js';
+export { type RateLimiter, TokenBucket, type TokenBucketOptions } from './rate-limiter.js';
+export { parseRetryAfter } from './retry-after.js';
+export { RetryBudget, type RetryBudgetOptions } from './retry-budget.js';
+export { decideRetry, type RetryDecision, type RetryOptions } from './retry-decision.js';
+export type { PipelineEvent } from './telemetry.js';
