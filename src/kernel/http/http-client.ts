@@ -1,0 +1,250 @@
+import { performance } from 'node:perf_hooks';
+import type { Counter, Histogram } from 'prom-client';
+import { Pool } from 'undici';
+import type { Logger, Metrics } from '../telemetry/index.js';
+import { networkError } from './errors.js';
+import { childTraceparent } from './trace-context.js';
+import type { HttpResponse, RequestSigner, SignableRequest } from './types.js';
+
+export interface HttpClientTls {
+  /** Extra trusted CA(s), PEM. */
+  ca?: string | Buffer;
+  /** Client certificate and key for mTLS, PEM. */
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  /** Default true. Only non-production profiles may turn verification off (config refuses it in production). */
+  rejectUnauthorized?: boolean;
+}
+
+export interface HttpClientOptions {
+  baseUrl: string;
+  integration: string;
+  /** Keep-alive connections per origin. Default 64. */
+  connections?: number;
+  tls?: HttpClientTls;
+  signer?: RequestSigner;
+  metrics: Metrics;
+  logger: Logger;
+  userAgent?: string;
+  /** Backstop for a silent socket when the caller passes no signal (ms). Default 300 s. */
+  socketTimeoutMs?: number;
+}
+
+export interface HttpRequest {
+  method: string;
+  /** Relative to baseUrl, or an absolute URL (its origin gets its own pool). */
+  path: string;
+  query?: Record<string, string | number | undefined>;
+  headers?: Record<string, string>;
+  json?: unknown;
+  body?: string | Buffer;
+  contentType?: string;
+  /** Metric/log label: a bounded name like 'createCharge', never an id. */
+  operation: string;
+  /** Sent as `Idempotency-Key`, the same on every attempt. */
+  idempotencyKey?: string;
+  /** The attempt's signal from the pipeline: aborting it cancels the request (per-attempt timeout). */
+  signal?: AbortSignal;
+  /** The caller's incoming W3C traceparent, if any: its trace id is kept, each attempt gets a new span id. */
+  traceparent?: string;
+}
+
+const KNOWN_OPTIONS = new Set([
+  'baseUrl',
+  'integration',
+  'connections',
+  'tls',
+  'signer',
+  'metrics',
+  'logger',
+  'userAgent',
+  'socketTimeoutMs',
+]);
+
+/**
+ * Outbound HTTP on undici: one keep-alive Pool per origin, TLS with custom CA / mTLS, signers run on every
+ * call, W3C traceparent per attempt, metrics per (integration, operation, outcome), debug logs with the
+ * logger's redaction. It returns for ANY HTTP status (map statuses with `upstreamStatusError` or the
+ * integration's own mapper) and throws CareBridgeErrors for transport failures: UPSTREAM_UNAVAILABLE
+ * (`details.notSent`), UPSTREAM_CONNECTION_RESET (outcome unknown), UPSTREAM_TIMEOUT, UPSTREAM_TLS_ERROR.
+ * Retries belong to the resilience pipeline (one retry layer only); this client never retries, except one
+ * re-signed resend after a 401 when the signer says a fresh credential may help.
+ */
+export class HttpClient {
+  readonly integration: string;
+  readonly baseUrl: URL;
+  private readonly pools = new Map<string, Pool>();
+  private readonly requests: Counter<'integration' | 'operation' | 'outcome'>;
+  private readonly duration: Histogram<'integration' | 'operation' | 'outcome'>;
+  private readonly debug: boolean;
+  private closed = false;
+
+  constructor(private readonly o: HttpClientOptions) {
+    for (const k of Object.keys(o))
+      if (!KNOWN_OPTIONS.has(k)) throw new RangeError(`HttpClient: unknown option "${k}"`);
+    this.baseUrl = new URL(o.baseUrl.endsWith('/') ? o.baseUrl : `${o.baseUrl}/`);
+    if (!['http:', 'https:'].includes(this.baseUrl.protocol))
+      throw new RangeError(`HttpClient: baseUrl must be http(s), got ${this.baseUrl.protocol}`);
+    if (o.connections !== undefined && !(Number.isInteger(o.connections) && o.connections >= 1)) {
+      throw new RangeError('HttpClient: connections must be a positive integer');
+    }
+    this.integration = o.integration;
+    const labels = ['integration', 'operation', 'outcome'] as const;
+    this.requests = o.metrics.counter(
+      'carebridge_http_client_requests_total',
+      'Outbound HTTP requests (attempts) by outcome.',
+      labels,
+    );
+    this.duration = o.metrics.histogram(
+      'carebridge_http_client_request_duration_seconds',
+      'Duration of outbound HTTP attempts, body read included.',
+      labels,
+      [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    );
+    this.debug = o.logger.isLevelEnabled?.('debug') ?? false;
+  }
+
+  async request<T = unknown>(req: HttpRequest): Promise<HttpResponse<T>> {
+    if (this.closed) throw new Error('HttpClient is closed');
+    const url = this.urlFor(req);
+    const headers: Record<string, string> = { accept: 'application/json' };
+    for (const [k, v] of Object.entries(req.headers ?? {})) headers[k.toLowerCase()] = v;
+    if (this.o.userAgent) headers['user-agent'] = this.o.userAgent;
+    let body: Buffer | undefined;
+    if (req.json !== undefined) {
+      body = Buffer.from(JSON.stringify(req.json));
+      headers['content-type'] = req.contentType ?? 'application/json';
+    } else if (req.body !== undefined) {
+      body = typeof req.body === 'string' ? Buffer.from(req.body) : req.body;
+      if (req.contentType) headers['content-type'] = req.contentType;
+    }
+    if (req.idempotencyKey) headers['idempotency-key'] = req.idempotencyKey;
+    const signable: SignableRequest = {
+      method: req.method.toUpperCase(),
+      url,
+      headers,
+      body,
+      idempotencyKey: req.idempotencyKey,
+    };
+
+    let res = await this.send<T>(signable, req);
+    if (
+      res.status === 401 &&
+      this.o.signer?.refreshOnUnauthorized &&
+      (await this.o.signer.refreshOnUnauthorized(signable))
+    ) {
+      res = await this.send<T>(signable, req);
+    }
+    return res;
+  }
+
+  private async send<T>(signable: SignableRequest, req: HttpRequest): Promise<HttpResponse<T>> {
+    signable.headers.traceparent = childTraceparent(req.traceparent);
+    if (this.o.signer) await this.o.signer.sign(signable);
+    const started = performance.now();
+    const labels = { integration: this.integration, operation: req.operation, outcome: 'error' };
+    const pool = this.poolFor(signable.url);
+    let phase: 'request' | 'body' = 'request';
+    try {
+      const r = await pool.request({
+        method: signable.method as 'GET',
+        path: signable.url.pathname + signable.url.search,
+        headers: signable.headers,
+        body: signable.body,
+        signal: req.signal,
+      });
+      phase = 'body';
+      const text = await r.body.text();
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(r.headers))
+        if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+      const parsed = parseBody(text, headers['content-type']);
+      labels.outcome = `${Math.floor(r.statusCode / 100)}xx`;
+      this.observe(labels, started);
+      if (this.debug) this.log(signable, req, r.statusCode, started);
+      return { status: r.statusCode, headers, body: parsed as T, text };
+    } catch (err) {
+      const e = networkError(err, {
+        integration: this.integration,
+        aborted: req.signal?.aborted === true,
+        phase,
+      });
+      labels.outcome = e.code;
+      this.observe(labels, started);
+      if (this.debug) this.log(signable, req, e.code, started);
+      throw e;
+    }
+  }
+
+  private observe(
+    labels: { integration: string; operation: string; outcome: string },
+    started: number,
+  ): void {
+    this.requests.inc(labels);
+    this.duration.observe(labels, (performance.now() - started) / 1000);
+  }
+
+  private log(signable: SignableRequest, req: HttpRequest, outcome: number | string, started: number): void {
+    // The query string stays out of logs (it can carry identifiers); headers go through the logger's redaction.
+    this.o.logger.debug(
+      {
+        integration: this.integration,
+        operation: req.operation,
+        request: {
+          method: signable.method,
+          url: `${signable.url.origin}${signable.url.pathname}`,
+          headers: signable.headers,
+        },
+        outcome,
+        ms: Math.round(performance.now() - started),
+      },
+      'outbound http',
+    );
+  }
+
+  private urlFor(req: HttpRequest): URL {
+    const url = /^https?:\/\//i.test(req.path)
+      ? new URL(req.path)
+      : new URL(req.path.replace(/^\//, ''), this.baseUrl);
+    for (const [k, v] of Object.entries(req.query ?? {}))
+      if (v !== undefined) url.searchParams.set(k, String(v));
+    return url;
+  }
+
+  private poolFor(url: URL): Pool {
+    let pool = this.pools.get(url.origin);
+    if (!pool) {
+      const tls = this.o.tls ?? {};
+      const socketTimeout = this.o.socketTimeoutMs ?? 300_000;
+      pool = new Pool(url.origin, {
+        connections: this.o.connections ?? 64,
+        keepAliveTimeout: 30_000,
+        headersTimeout: socketTimeout,
+        bodyTimeout: socketTimeout,
+        connect: {
+          ...(tls.ca ? { ca: tls.ca } : {}),
+          ...(tls.cert ? { cert: tls.cert } : {}),
+          ...(tls.key ? { key: tls.key } : {}),
+          rejectUnauthorized: tls.rejectUnauthorized !== false,
+        },
+      });
+      this.pools.set(url.origin, pool);
+    }
+    return pool;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.pools.values()].map((p) => p.close()));
+    this.pools.clear();
+  }
+}
+
+function parseBody(text: string, contentType: string | undefined): unknown {
+  if (text === '' || !contentType || !/\bjson\b/i.test(contentType)) return text;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}

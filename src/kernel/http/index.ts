@@ -1,0 +1,4 @@
+export { networkError, upstreamStatusError } from './errors.js';
+export { HttpClient, type HttpClientOptions, type HttpClientTls, type HttpRequest } from './http-client.js';
+export { childTraceparent, traceIdOf } from './trace-context.js';
+export type { HttpResponse, RequestSigner, SignableRequest } from './types.js';
