@@ -31,6 +31,13 @@ const buf = (v: string | Buffer | undefined) => (v === undefined ? null : Buffer
 export const readPem = (file: string | undefined): Buffer | undefined =>
   file ? readFileSync(file) : undefined;
 
+/** A protobuf JSON Duration; grpc-js reads the fraction as nanoseconds, so it is padded to 9 digits. */
+function duration(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  const nanos = (ms % 1000) * 1_000_000;
+  return nanos === 0 ? `${seconds}s` : `${seconds}.${String(nanos).padStart(9, '0')}s`;
+}
+
 /**
  * The gRPC service config (grpc/proposal A6): round-robin over every resolved address, a timeout per
  * method, and retries of UNAVAILABLE only (the call never reached a server, or the server is draining).
@@ -41,7 +48,7 @@ export function serviceConfig(deadlineMs: number, maxAttempts: number): string {
     methodConfig: [
       {
         name: Object.values(USERS_SERVICES).map((service) => ({ service })),
-        timeout: `${(deadlineMs / 1000).toFixed(3)}s`,
+        timeout: duration(deadlineMs),
         ...(maxAttempts > 1
           ? {
               retryPolicy: {

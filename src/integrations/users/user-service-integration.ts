@@ -295,7 +295,8 @@ export class UserServiceIntegration {
         }
         end();
         const mapped = isCareBridgeError(err) ? err : toCareBridgeError(err, operation);
-        if (mapped.retryable) this.lastFailure = { at: new Date(), code };
+        if (se.code === status.UNAVAILABLE || se.code === status.DEADLINE_EXCEEDED)
+          this.lastFailure = { at: new Date(), code };
         throw mapped;
       }
     }
