@@ -1,3 +1,10 @@
+export { type ApiKeySignerOptions, apiKeySigner, chainSigners } from './auth/api-key.js';
+export { bodySha256, type HmacSignerOptions, hmacSha256, hmacSigner, safeEqual } from './auth/hmac.js';
+export {
+  type ClientAuthMethod,
+  OAuth2ClientCredentials,
+  type OAuth2ClientCredentialsOptions,
+} from './auth/oauth2.js';
 export { networkError, upstreamStatusError } from './errors.js';
 export { HttpClient, type HttpClientOptions, type HttpClientTls, type HttpRequest } from './http-client.js';
 export { childTraceparent, traceIdOf } from './trace-context.js';
