@@ -5,6 +5,7 @@ export {
   type CircuitBreakerOptions,
   isBreakerFailure,
 } from './breaker.js';
+export { type CacheResult, ResponseCache, type ResponseCacheOptions } from './cache.js';
 export { resilienceErrors } from './errors.js';
 export {
   type AttemptContext,
