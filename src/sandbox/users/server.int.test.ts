@@ -1,6 +1,6 @@
 import { credentials, Metadata, makeGenericClientConstructor, type ServiceError } from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
-import { SignJWT } from 'jose';
+import { type CryptoKey, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startUsersHarness, type UsersHarness } from '../../../test/users/harness.js';
 import { RoleServiceClient, SCOPES, SERVICE_ACCOUNT_AUDIENCE } from '../../protocols/proto/index.js';
