@@ -1,8 +1,9 @@
 import type { Component } from '../runtime.js';
+import { paymentsComponent } from './payments.js';
 import { usersComponent } from './users.js';
 
 /**
  * The integrations `carebridge start` runs, in start order. Identity comes first so the gateway has an
  * authenticator; each component starts its sandbox when its target setting is `sandbox`.
  */
-export const COMPONENTS: Component[] = [usersComponent];
+export const COMPONENTS: Component[] = [usersComponent, paymentsComponent];

@@ -1,0 +1,25 @@
+export { paymentErrors, toCareBridgeError } from './errors.js';
+export { PaymentIntegration, providerKey, type WriteOptions } from './integration.js';
+export type { PaymentIntegrationOptions } from './options.js';
+export {
+  amountSchema,
+  currencySchema,
+  metadataSchema,
+  type PaymentRequest,
+  paymentRequestSchema,
+  type RefundRequest,
+  refundRequestSchema,
+  type SubscriptionRequest,
+  subscriptionRequestSchema,
+} from './schemas.js';
+export { BUSINESS_METRICS_DESTINATION, formatMinor } from './side-effects.js';
+export type {
+  Page,
+  Payment,
+  PaymentStatus,
+  Refund,
+  RefundStatus,
+  Subscription,
+  SubscriptionStatus,
+} from './types.js';
+export { PaymentWebhookProcessor, verifyPaymentWebhook, WEBHOOK_PROVIDER } from './webhooks.js';

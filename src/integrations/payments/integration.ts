@@ -1,0 +1,324 @@
+import { createHash } from 'node:crypto';
+import { type CareBridgeError, isCareBridgeError } from '../../kernel/errors/index.js';
+import { HttpClient } from '../../kernel/http/index.js';
+import { CircuitBreaker } from '../../kernel/resilience/index.js';
+import { hashRequest } from '../../kernel/store/idempotency.js';
+import { V1RequestSigner } from '../../protocols/signing/index.js';
+import { paymentErrors, toCareBridgeError } from './errors.js';
+import { PaymentLedger } from './ledger.js';
+import { type PaymentIntegrationOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import { Processor } from './processor.js';
+import { RefundFlow } from './refund-flow.js';
+import {
+  operationKeySchema,
+  type PaymentRequest,
+  paymentRequestSchema,
+  type RefundRequest,
+  type SubscriptionRequest,
+  validate,
+} from './schemas.js';
+import { SubscriptionFlow } from './subscription-flow.js';
+import type { Page, Payment, ProviderCharge, ProviderList, Refund, Subscription } from './types.js';
+
+export interface WriteOptions {
+  /** The business operation this write is (e.g. `order-1234`); the same key never charges twice. */
+  idempotencyKey: string;
+  /** Who asked (principal subject), kept in the ledger. */
+  actor?: string;
+}
+
+/** Provider idempotency key derived from the business operation (stable across retries and restarts). */
+export function providerKey(kind: string, operationKey: string): string {
+  return `cb_${kind}_${createHash('sha256').update(operationKey).digest('hex').slice(0, 40)}`;
+}
+
+/**
+ * Charges, refunds and subscriptions with the payment processor: REST/JSON, API key + "v1" HMAC request
+ * signing, Stripe idempotency. Every write is validated, recorded in the local ledger with its provider
+ * idempotency key BEFORE the call, retried with the same key (re-signed each attempt), and — when the
+ * outcome is unknown (timeout, reset, 5xx) — reconciled by looking the object up before anything is resent.
+ */
+export class PaymentIntegration {
+  readonly ledger: PaymentLedger;
+  readonly processor: Processor;
+  readonly subscriptions: SubscriptionFlow;
+  private readonly refunds: RefundFlow;
+  private readonly opts: ResolvedOptions;
+  private readonly http: HttpClient;
+  private readonly ownsHttp: boolean;
+
+  constructor(options: PaymentIntegrationOptions) {
+    this.opts = resolveOptions(options);
+    const o = this.opts;
+    this.ownsHttp = !o.httpClient;
+    this.http =
+      o.httpClient ??
+      new HttpClient({
+        baseUrl: o.baseUrl,
+        integration: 'payments',
+        connections: o.connections,
+        signer: new V1RequestSigner({ apiKey: o.apiKey, secrets: o.apiSecrets }),
+        metrics: o.metrics,
+        logger: o.logger,
+        userAgent: 'CareBridge-Payments/1',
+      });
+    const breaker =
+      o.breaker === false
+        ? false
+        : new CircuitBreaker({
+            integration: 'payments',
+            operation: 'account',
+            breaker: o.breaker,
+            metrics: o.metrics,
+            logger: o.logger,
+            health: o.health,
+            target: o.baseUrl,
+          });
+    this.processor = new Processor({
+      http: this.http,
+      metrics: o.metrics,
+      logger: o.logger,
+      health: o.health,
+      target: o.baseUrl,
+      breaker,
+      budget: o.retryBudget,
+      maxAttempts: o.maxAttempts,
+      attemptTimeoutMs: o.attemptTimeoutMs,
+      totalTimeoutMs: o.totalTimeoutMs,
+    });
+    this.ledger = new PaymentLedger(o.store, o.now);
+    this.refunds = new RefundFlow(this.processor, this.ledger, o.reconcileRounds, (id) =>
+      this.reconcilePayment(id),
+    );
+    this.subscriptions = new SubscriptionFlow(this.processor, o.store, o.now, o.reconcileRounds);
+  }
+
+  get webhookSecrets(): string[] {
+    return this.opts.webhookSecrets;
+  }
+  get webhookToleranceSeconds(): number {
+    return this.opts.webhookToleranceSeconds;
+  }
+  /**
+   * Charges a customer. Resolves with the payment (`succeeded`, or `pending` under fraud review); throws
+   * PAYMENTS_CARD_DECLINED / PAYMENTS_PROCESSING_ERROR (details.paymentId, declineCode), PAYMENTS_OUTCOME_UNKNOWN
+   * when neither the answer nor reconciliation told what happened (retry with the same key to reconcile again).
+   */
+  async processPayment(request: PaymentRequest, opts: WriteOptions): Promise<Payment> {
+    const req = validate(paymentRequestSchema, request);
+    const operationKey = validate(operationKeySchema, opts.idempotencyKey);
+    const requestHash = hashRequest(req);
+    const begun = await this.ledger.beginPayment({
+      providerIdempotencyKey: providerKey('pay', operationKey),
+      requestHash,
+      customerId: req.customerId,
+      amount: req.amount,
+      currency: req.currency,
+      paymentMethod: req.paymentMethod,
+      description: req.description,
+      metadata: req.metadata,
+      receiptEmail: req.receiptEmail,
+      createdBy: opts.actor,
+    });
+    if (begun.requestHash !== requestHash) {
+      throw paymentErrors.idempotencyConflict(
+        'This idempotency key was already used for a different payment.',
+        {
+          integration: 'payments',
+          details: { paymentId: begun.payment.id },
+        },
+      );
+    }
+    const p = begun.payment;
+    if (p.status === 'processing' || p.status === 'unknown')
+      return this.drivePayment(p.id, providerKey('pay', operationKey), !begun.created);
+    return finalize(p);
+  }
+
+  async getPayment(id: string, opts: { reconcile?: boolean } = {}): Promise<Payment> {
+    const p = await this.ledger.getPayment(id);
+    if (!p) throw paymentErrors.notFound(`No payment ${id}.`, { integration: 'payments' });
+    if ((p.status === 'processing' || p.status === 'unknown') && opts.reconcile !== false) {
+      return this.reconcilePayment(id).catch(() => p);
+    }
+    return p;
+  }
+
+  listPayments(q: { limit?: number; cursor?: string; customerId?: string } = {}): Promise<Page<Payment>> {
+    return this.ledger.listPayments({
+      limit: Math.min(Math.max(q.limit ?? 20, 1), 100),
+      cursor: q.cursor,
+      customerId: q.customerId,
+    });
+  }
+
+  /** Looks the payment's charge up at the processor; if there is none, resends with the SAME key. */
+  async reconcilePayment(id: string): Promise<Payment> {
+    const p = await this.ledger.getPayment(id);
+    if (!p) throw paymentErrors.notFound(`No payment ${id}.`, { integration: 'payments' });
+    if (p.status !== 'processing' && p.status !== 'unknown') return p;
+    const key = (await this.ledger.paymentKey(id))!;
+    return this.drivePayment(id, key, true).catch((err: CareBridgeError) => {
+      if (err.code === 'PAYMENTS_CARD_DECLINED' || err.code === 'PAYMENTS_PROCESSING_ERROR')
+        return this.ledger.getPayment(id) as Promise<Payment>;
+      throw err;
+    });
+  }
+
+  issueRefund(request: RefundRequest, opts: WriteOptions): Promise<Refund> {
+    return this.refunds.issue(request, opts);
+  }
+
+  listRefunds(paymentId: string): Promise<Refund[]> {
+    return this.ledger.listRefunds(paymentId);
+  }
+
+  createSubscription(request: SubscriptionRequest, opts: WriteOptions): Promise<Subscription> {
+    return this.subscriptions.create(request, opts);
+  }
+
+  getSubscription(id: string, opts: { refresh?: boolean } = {}): Promise<Subscription> {
+    return this.subscriptions.get(id, opts);
+  }
+
+  cancelSubscription(id: string, opts: { atPeriodEnd?: boolean } = {}): Promise<Subscription> {
+    return this.subscriptions.cancel(id, opts);
+  }
+
+  /** Re-fetches a charge (used by webhook processing and reconciliation). */
+  async lookupCharge(paymentId: string): Promise<ProviderCharge | undefined> {
+    const r = await this.processor.call<ProviderList<ProviderCharge>>('charges.list', {
+      method: 'GET',
+      path: '/api/v1/charges',
+      query: { 'metadata[carebridge_payment_id]': paymentId, limit: 10 },
+    });
+    if (!r.ok) throw toCareBridgeError(r.answer);
+    return r.body.data[0];
+  }
+
+  /** A cheap signed read for /health/ready: the processor answers and accepts our credentials. */
+  async ping(): Promise<void> {
+    const r = await this.processor.call('health', {
+      method: 'GET',
+      path: '/api/v1/charges',
+      query: { limit: 1 },
+    });
+    if (!r.ok) throw toCareBridgeError(r.answer);
+  }
+
+  /** Reconciles payments left `processing`/`unknown` for a while (a crash, or a lost answer). */
+  async reconcileStale(olderThanSeconds = 60): Promise<number> {
+    const ids = await this.ledger.unresolvedPayments(olderThanSeconds, 50);
+    for (const id of ids) await this.reconcilePayment(id).catch(() => undefined);
+    return ids.length;
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsHttp) await this.http.close();
+  }
+
+  private async drivePayment(id: string, key: string, reconcileFirst: boolean): Promise<Payment> {
+    const p = (await this.ledger.getPayment(id))!;
+    if (reconcileFirst) {
+      const found = await this.lookupCharge(id).catch(() => undefined);
+      if (found) return finalize(await this.ledger.applyCharge(id, found));
+    }
+    const body = {
+      amount: p.amount,
+      currency: p.currency.toLowerCase(),
+      customer: p.customerId,
+      payment_method: p.paymentMethod,
+      ...(p.description ? { description: p.description } : {}),
+      metadata: { ...p.metadata, carebridge_payment_id: id },
+    };
+    let lastError: unknown;
+    for (let round = 1; round <= this.opts.reconcileRounds; round++) {
+      let outcome: Awaited<ReturnType<Processor['call']>>;
+      try {
+        outcome = await this.processor.call<ProviderCharge>('charges.create', {
+          method: 'POST',
+          path: '/api/v1/charges',
+          json: body,
+          idempotencyKey: key,
+        });
+      } catch (err) {
+        // Sent (maybe) but no answer: the outcome is unknown. Look it up before deciding anything.
+        lastError = err;
+        const found = await this.lookupCharge(id).catch(() => undefined);
+        if (found) return finalize(await this.ledger.applyCharge(id, found));
+        continue; // nothing there: resending with the same key cannot charge twice
+      }
+      if (outcome.ok) return finalize(await this.ledger.applyCharge(id, outcome.body as ProviderCharge));
+      const err = toCareBridgeError(outcome.answer);
+      const chargeId = err.details?.providerChargeId;
+      if (typeof chargeId === 'string') {
+        const failed = await this.ledger.applyCharge(id, {
+          id: chargeId,
+          amount: p.amount,
+          currency: p.currency,
+          status: 'failed',
+          amount_refunded: 0,
+          failure_code: String(err.details?.providerCode ?? 'card_declined'),
+          failure_message: err.message,
+          outcome: { decline_code: (err.details?.declineCode as string | undefined) ?? null },
+          metadata: {},
+        });
+        return finalize(failed);
+      }
+      if (err.code !== 'PAYMENTS_AUTHENTICATION_FAILED') {
+        await this.ledger.markPayment(id, 'failed', {
+          code: String(err.details?.providerCode ?? err.code),
+          message: err.message,
+        });
+      }
+      throw withPayment(err, id);
+    }
+    await this.ledger.markPayment(id, 'unknown');
+    throw paymentErrors.outcomeUnknown(
+      'The processor did not confirm the payment; it will be reconciled (GET the payment or retry with the same key).',
+      {
+        integration: 'payments',
+        details: { paymentId: id, lastError: isCareBridgeError(lastError) ? lastError.code : 'unknown' },
+        cause: lastError,
+      },
+    );
+  }
+}
+
+function withPayment(err: CareBridgeError, paymentId: string): CareBridgeError {
+  (err as { details: Record<string, unknown> | undefined }).details = { ...(err.details ?? {}), paymentId };
+  return err;
+}
+
+const CARD_CODES = new Set([
+  'card_declined',
+  'expired_card',
+  'incorrect_cvc',
+  'processing_error',
+  'incorrect_number',
+]);
+
+/** Failed payments surface as errors carrying the payment id and the decline code. */
+function finalize(p: Payment): Payment {
+  if (p.status !== 'failed') return p;
+  const details = {
+    paymentId: p.id,
+    providerCode: p.failure?.code ?? null,
+    declineCode: p.failure?.declineCode ?? null,
+  };
+  if (!p.failure?.declineCode && !CARD_CODES.has(p.failure?.code ?? '')) {
+    throw paymentErrors.invalidRequest(
+      `The processor refused the payment (${p.failure?.code ?? 'invalid'}).`,
+      { integration: 'payments', details },
+    );
+  }
+  if (p.failure?.code === 'processing_error')
+    throw paymentErrors.processingError('The card could not be processed; try again as a new payment.', {
+      integration: 'payments',
+      details,
+    });
+  throw paymentErrors.cardDeclined(
+    `The card was declined (${p.failure?.declineCode ?? p.failure?.code ?? 'declined'}).`,
+    { integration: 'payments', details },
+  );
+}

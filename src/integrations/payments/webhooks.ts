@@ -1,0 +1,163 @@
+import { isCareBridgeError } from '../../kernel/errors/index.js';
+import type { Store } from '../../kernel/store/store.js';
+import type { Logger } from '../../kernel/telemetry/index.js';
+import { verifyWebhookSignature } from '../../protocols/signing/index.js';
+import { paymentErrors } from './errors.js';
+import type { PaymentIntegration } from './integration.js';
+import type { ProviderCharge, ProviderRefund } from './types.js';
+
+export const WEBHOOK_PROVIDER = 'payments';
+
+interface ProviderEvent {
+  id: string;
+  type: string;
+  created: number;
+  data: { object: Record<string, unknown> & { id: string; metadata?: Record<string, string> } };
+}
+
+/**
+ * Verifies a processor webhook on its RAW bytes (several secrets for rotation, 300 s tolerance) and
+ * returns the parsed event. Throws PAYMENTS_WEBHOOK_SIGNATURE_INVALID (401) otherwise.
+ */
+export function verifyPaymentWebhook(
+  rawBody: string | Buffer,
+  signatureHeader: string | undefined,
+  opts: { secrets: string[]; toleranceSeconds?: number; nowSeconds?: number },
+): ProviderEvent {
+  const result = verifyWebhookSignature(rawBody, signatureHeader, {
+    secrets: opts.secrets,
+    toleranceSeconds: opts.toleranceSeconds,
+    nowSeconds: opts.nowSeconds ?? Math.floor(Date.now() / 1000),
+  });
+  if (!result.ok)
+    throw paymentErrors.webhookSignatureInvalid(result.message, {
+      integration: 'payments',
+      details: { reason: result.reason },
+    });
+  let event: ProviderEvent;
+  try {
+    event = JSON.parse(Buffer.isBuffer(rawBody) ? rawBody.toString('utf8') : rawBody) as ProviderEvent;
+  } catch {
+    throw paymentErrors.invalidRequest('The webhook body is not JSON.', { integration: 'payments' });
+  }
+  if (
+    typeof event?.id !== 'string' ||
+    typeof event.type !== 'string' ||
+    typeof event.data?.object?.id !== 'string'
+  ) {
+    throw paymentErrors.invalidRequest('The webhook body is not an event (id, type, data.object).', {
+      integration: 'payments',
+    });
+  }
+  return event;
+}
+
+/**
+ * Inbound processor events: stored once by event id (`webhook_events`, unique), acknowledged at once, then
+ * applied asynchronously. Applying is order-independent: charges and refunds only move forward, and
+ * subscriptions are re-read from the processor, so duplicates and reordering change nothing.
+ */
+export class PaymentWebhookProcessor {
+  private readonly running = new Set<Promise<void>>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly payments: PaymentIntegration,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Verifies and records the event; `duplicate` when this event id was already received. */
+  async receive(
+    rawBody: string,
+    signatureHeader: string | undefined,
+  ): Promise<{ eventId: string; type: string; duplicate: boolean }> {
+    const event = verifyPaymentWebhook(rawBody, signatureHeader, {
+      secrets: this.payments.webhookSecrets,
+      toleranceSeconds: this.payments.webhookToleranceSeconds,
+    });
+    const ins = await this.store.query(
+      'INSERT INTO webhook_events (provider, event_id, event_type, raw_body) VALUES ($1, $2, $3, $4) ON CONFLICT (provider, event_id) DO NOTHING',
+      [WEBHOOK_PROVIDER, event.id, event.type, rawBody],
+    );
+    return { eventId: event.id, type: event.type, duplicate: ins.rowCount === 0 };
+  }
+
+  /** Applies in the background; `idle()` waits for everything started so far. */
+  schedule(eventId: string): void {
+    const p = this.process(eventId)
+      .catch((err) => this.logger.warn({ err, eventId }, 'payments webhook: apply failed; will retry'))
+      .finally(() => this.running.delete(p));
+    this.running.add(p);
+  }
+
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  }
+
+  /** Applies unprocessed events (crash recovery and retries of failed applies). */
+  async processPending(limit = 50): Promise<number> {
+    const { rows } = await this.store.query<{ event_id: string }>(
+      `SELECT event_id FROM webhook_events WHERE provider = $1 AND processed_at IS NULL AND attempts < 20 ORDER BY received_at LIMIT $2`,
+      [WEBHOOK_PROVIDER, limit],
+    );
+    for (const r of rows) await this.process(r.event_id).catch(() => undefined);
+    return rows.length;
+  }
+
+  async process(eventId: string): Promise<void> {
+    const { rows } = await this.store.query<{ raw_body: string; processed_at: Date | null }>(
+      'SELECT raw_body, processed_at FROM webhook_events WHERE provider = $1 AND event_id = $2',
+      [WEBHOOK_PROVIDER, eventId],
+    );
+    const row = rows[0];
+    if (!row || row.processed_at) return;
+    try {
+      await this.apply(JSON.parse(row.raw_body) as ProviderEvent);
+      await this.store.query(
+        'UPDATE webhook_events SET processed_at = now(), attempts = attempts + 1, last_error = NULL WHERE provider = $1 AND event_id = $2',
+        [WEBHOOK_PROVIDER, eventId],
+      );
+    } catch (err) {
+      const code = isCareBridgeError(err)
+        ? err.code
+        : err instanceof Error
+          ? err.message.slice(0, 200)
+          : 'error';
+      await this.store.query(
+        'UPDATE webhook_events SET attempts = attempts + 1, last_error = $3 WHERE provider = $1 AND event_id = $2',
+        [WEBHOOK_PROVIDER, eventId, code],
+      );
+      throw err;
+    }
+  }
+
+  private async apply(event: ProviderEvent): Promise<void> {
+    const obj = event.data.object;
+    const meta = obj.metadata ?? {};
+    if (event.type.startsWith('charge.')) {
+      const paymentId =
+        meta.carebridge_payment_id ?? (await this.payments.ledger.findPaymentByChargeId(obj.id));
+      // Charges CareBridge did not create (e.g. subscription invoices) are not in the payments ledger.
+      if (!paymentId || !(await this.payments.ledger.getPayment(paymentId))) return;
+      if (event.type === 'charge.refunded') return; // amount_refunded follows our refunds' own events
+      await this.payments.ledger.applyCharge(paymentId, obj as unknown as ProviderCharge);
+      return;
+    }
+    if (event.type.startsWith('refund.')) {
+      const refundId =
+        meta.carebridge_refund_id ?? (await this.payments.ledger.findRefundByProviderId(obj.id));
+      if (!refundId || !(await this.payments.ledger.getRefund(refundId))) return;
+      await this.payments.ledger.applyRefund(refundId, obj as unknown as ProviderRefund);
+      return;
+    }
+    if (event.type.startsWith('customer.subscription.') || event.type.startsWith('invoice.')) {
+      const providerSubId = event.type.startsWith('invoice.') ? String(obj.subscription ?? '') : obj.id;
+      const subs = this.payments.subscriptions;
+      const id =
+        (event.type.startsWith('customer.') ? meta.carebridge_subscription_id : undefined) ??
+        (await subs.ledger.findByProviderId(providerSubId));
+      if (!id || !(await subs.ledger.get(id))) return;
+      await subs.refresh(id);
+    }
+  }
+}
