@@ -151,6 +151,18 @@ describe.each(storeFactories)('notification ledger on $name', (factory) => {
     }
   });
 
+  it('stamps every step when reports are applied out of order', async () => {
+    const { id } = await store.transaction((tx) =>
+      enqueueNotification(tx, { channel: 'sms', to: '+15005550006', text: 'hi' }),
+    );
+    const base = { schemaVersion: 1 as const, notificationId: id, at: new Date().toISOString(), attempt: 1 };
+    await applyStatusReport(store, { ...base, status: 'delivered' }, `${id}:d`);
+    await applyStatusReport(store, { ...base, status: 'sent' }, `${id}:s`);
+    const s = await getNotificationStatus(store, id);
+    expect(s.status).toBe('delivered');
+    expect(Object.keys(s.timestamps).sort()).toEqual(['accepted', 'delivered', 'queued', 'sent']);
+  });
+
   it('follows delivery reports through the lifecycle, once per report id', async () => {
     {
       const { id } = await store.transaction((tx) =>

@@ -65,8 +65,13 @@ async function applyInTx(tx: Queryable, report: StatusReport, eventId: string): 
   );
   if (ins.rowCount === 0) return 'duplicate';
   const next = nextStatus(row.status, report.status);
-  const stamp = next !== row.status ? next : null;
-  // `queued` may never have been stamped if the confirm-side update was lost; stamp it from the first report.
+  // Stamp the reported step even when it arrives after a later one (reports of one notification may be
+  // applied out of order); existing stamps win. Leaving `accepted` also stamps `queued` if the confirm-side
+  // update lost the race with the first report.
+  const stamps: Record<string, string> = {};
+  if (report.status !== 'retrying' && (next === report.status || RANK[report.status] < RANK[row.status]))
+    stamps[report.status] = report.at;
+  if (row.status === 'accepted' && next !== 'accepted') stamps.queued = report.at;
   await tx.query(
     `UPDATE notifications SET
         status = $2,
@@ -74,8 +79,7 @@ async function applyInTx(tx: Queryable, report: StatusReport, eventId: string): 
         provider = COALESCE($4, provider),
         provider_message_id = COALESCE($5, provider_message_id),
         reason = COALESCE($6, reason),
-        timestamps = CASE WHEN $7::text IS NULL THEN timestamps
-                          ELSE timestamps || jsonb_build_object($7::text, $8::text) END,
+        timestamps = $7::jsonb || timestamps,
         updated_at = now()
       WHERE id = $1`,
     [
@@ -85,8 +89,7 @@ async function applyInTx(tx: Queryable, report: StatusReport, eventId: string): 
       report.provider ?? null,
       report.providerMessageId ?? null,
       report.reason ?? null,
-      stamp,
-      report.at,
+      JSON.stringify(stamps),
     ],
   );
   return 'applied';

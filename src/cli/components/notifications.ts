@@ -1,0 +1,167 @@
+import { readFileSync } from 'node:fs';
+import { notificationRoutes } from '../../gateway/routes/notifications.js';
+import { connectionUrl } from '../../integrations/notifications/connection.js';
+import {
+  declareTopology,
+  markQueued,
+  NotificationIntegration,
+  QUEUES,
+  RabbitConnection,
+  RabbitOutboxTransport,
+  type RabbitTlsOptions,
+  StatusConsumer,
+} from '../../integrations/notifications/index.js';
+import { ConfigError } from '../../kernel/config/index.js';
+import { ReferenceNotificationService, startControlServer } from '../../sandbox/notifications/index.js';
+import type { Component, ComponentHandle, RuntimeContext } from '../runtime.js';
+
+const NOTIFICATION_DESTINATIONS = new Set(Object.values(QUEUES).map((q) => `rabbitmq:${q}`));
+
+function readTls(config: RuntimeContext['config']): RabbitTlsOptions {
+  const read = (file: string | undefined, name: string) => {
+    if (!file) return undefined;
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new ConfigError(
+        `${name}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
+    }
+  };
+  const ca = read(config.rabbitmqCaFile, 'RABBITMQ_CA_FILE');
+  const cert = read(config.rabbitmqCertFile, 'RABBITMQ_CERT_FILE');
+  const key = read(config.rabbitmqKeyFile, 'RABBITMQ_KEY_FILE');
+  return {
+    ...(ca ? { ca } : {}),
+    ...(cert ? { cert } : {}),
+    ...(key ? { key } : {}),
+    ...(config.rabbitmqKeyPassphrase ? { passphrase: config.rabbitmqKeyPassphrase } : {}),
+    ...(config.tlsRejectUnauthorized === false ? { rejectUnauthorized: false } : {}),
+  };
+}
+
+export interface NotificationsHandle extends ComponentHandle {
+  integration: NotificationIntegration;
+  connection: RabbitConnection;
+  transport: RabbitOutboxTransport;
+  statusConsumer: StatusConsumer;
+  /** The in-process reference service (CAREBRIDGE_NOTIFICATIONS_SANDBOX=true). */
+  service?: ReferenceNotificationService;
+  sandboxUrl?: string;
+}
+
+/**
+ * Notifications: connects to RABBITMQ_URL (declaring the topology after every connect), provides the
+ * `rabbitmq:` outbox transport (publisher confirms), consumes delivery reports, serves /v1/notifications and,
+ * in development/test, runs the reference notification service in-process. The gateway starts even when
+ * RabbitMQ is down: sends are accepted into the outbox and readiness reports `rabbitmq` down (503 only when
+ * CAREBRIDGE_NOTIFICATIONS_BROKER_REQUIRED=true).
+ */
+export const notificationsComponent: Component = {
+  name: 'notifications',
+  async start(ctx: RuntimeContext): Promise<NotificationsHandle> {
+    const { config, metrics, health, store } = ctx;
+    const logger = ctx.logger.child({ component: 'notifications' });
+    if (config.profile === 'production' && config.notificationsSandbox && !config.allowSandbox) {
+      throw new ConfigError(
+        'CAREBRIDGE_NOTIFICATIONS_SANDBOX: production refuses sandbox targets (set CAREBRIDGE_ALLOW_SANDBOX=true to allow)',
+      );
+    }
+    const tls = readTls(config);
+    const credentials = {
+      ...(config.rabbitmqUsername ? { username: config.rabbitmqUsername } : {}),
+      ...(config.rabbitmqPassword ? { password: config.rabbitmqPassword } : {}),
+    };
+    const retryDelaysMs = config.notificationsRetryDelaysMs;
+    const connection = new RabbitConnection({
+      url: config.rabbitmqUrl,
+      ...credentials,
+      tls,
+      connectionName: 'carebridge-gateway',
+      logger,
+      metrics,
+    });
+    await connection.onConnect(async (model) => {
+      const ch = await model.createChannel();
+      try {
+        await declareTopology(ch, { retryDelaysMs });
+      } finally {
+        await ch.close().catch(() => {});
+      }
+    });
+    const transport = new RabbitOutboxTransport({
+      connection,
+      confirmTimeoutMs: config.notificationsConfirmTimeoutMs,
+      logger,
+      metrics,
+      onConfirmed: async (records) => {
+        await markQueued(
+          store,
+          records.filter((r) => NOTIFICATION_DESTINATIONS.has(r.destination)).map((r) => r.id),
+        );
+      },
+    });
+    const statusConsumer = new StatusConsumer({
+      connection,
+      store,
+      prefetch: config.notificationsPrefetch,
+      logger,
+      metrics,
+    });
+    await statusConsumer.start();
+    const integration = new NotificationIntegration({ store, wakeRelay: () => ctx.wakeOutbox?.() });
+    health.register({
+      name: 'rabbitmq',
+      required: config.notificationsBrokerRequired,
+      target: config.rabbitmqUrl,
+      check: () => connection.health(),
+    });
+
+    let service: ReferenceNotificationService | undefined;
+    let control: Awaited<ReturnType<typeof startControlServer>> | undefined;
+    if (config.notificationsSandbox) {
+      service = new ReferenceNotificationService({
+        url: connectionUrl({ url: config.rabbitmqUrl, ...credentials }),
+        socketOptions: tls.ca || tls.cert ? { ...tls, ...(tls.ca ? { ca: [tls.ca] } : {}) } : {},
+        retryDelaysMs,
+        prefetch: config.notificationsPrefetch,
+      });
+      await service.start();
+      control = await startControlServer(service, { port: config.notificationsSandboxPort });
+      const svc = service;
+      health.register({
+        name: 'notifications-sandbox',
+        required: false,
+        target: control.url,
+        check: () =>
+          svc.isConnected
+            ? { status: 'up', detail: 'reference notification service consuming' }
+            : { status: 'down', detail: 'waiting for RabbitMQ' },
+      });
+      logger.info(
+        { url: control.url },
+        'reference notification service started (GET /_sandbox/state shows the mailbox)',
+      );
+    }
+
+    return {
+      routes: [notificationRoutes(integration)],
+      outboxTransports: [{ prefix: 'rabbitmq:', transport }],
+      integration,
+      connection,
+      transport,
+      statusConsumer,
+      ...(service ? { service } : {}),
+      ...(control ? { sandboxUrl: control.url } : {}),
+      async stop() {
+        await statusConsumer.stop();
+        await transport.close();
+        await control?.close();
+        await service?.stop();
+        await connection.close();
+        health.unregister('rabbitmq');
+        if (control) health.unregister('notifications-sandbox');
+      },
+    };
+  },
+};

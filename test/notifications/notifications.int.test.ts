@@ -1,0 +1,206 @@
+import amqp, { type Channel, type ConsumeMessage } from 'amqplib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Store } from '../../src/kernel/store/store.js';
+import { dropTestSchemas, storeFactories } from '../support/stores.js';
+import {
+  createVhost,
+  rabbitmqctl,
+  rabbitmqctlAsync,
+  type Stack,
+  StatusRecorder,
+  startStack,
+} from './support.js';
+
+/**
+ * Against the real RabbitMQ on this machine, in a vhost of its own. One file on purpose: the broker-restart
+ * test stops the broker, so nothing else of ours may run against it at the same time.
+ */
+const pg = storeFactories.find((f) => f.name === 'postgres')!;
+
+/** Resolves with the first message on `queue` whose messageId is `id` (consumes, acks what it reads). */
+function firstMessage(ch: Channel, queue: string, id: string): Promise<ConsumeMessage> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${id} never reached ${queue}`)), 15_000);
+    void ch
+      .consume(queue, (msg) => {
+        if (!msg) return;
+        ch.ack(msg);
+        if (msg.properties.messageId !== id) return;
+        clearTimeout(timer);
+        void ch.cancel(msg.fields.consumerTag).catch(() => {});
+        resolve(msg);
+      })
+      .catch(reject);
+  });
+}
+
+describe('notifications over RabbitMQ', () => {
+  let vhost: ReturnType<typeof createVhost>;
+  let store: Store;
+  let stack: Stack;
+  let statuses: StatusRecorder;
+
+  beforeAll(async () => {
+    vhost = createVhost();
+    store = await pg.open();
+    stack = await startStack(store, vhost.url);
+    statuses = new StatusRecorder(stack.handle.statusConsumer);
+    await stack.handle.connection.waitUntilConnected(10_000);
+  });
+
+  afterAll(async () => {
+    try {
+      rabbitmqctl('start_app'); // whatever happened, leave the broker running
+    } catch {
+      /* already running */
+    }
+    await stack?.stop();
+    await store?.close();
+    vhost?.drop();
+    await dropTestSchemas();
+  });
+
+  it('delivers an email, an SMS and a push notification end to end and reports delivered', async () => {
+    const { integration, service } = stack.handle;
+    const email = await integration.sendEmail({
+      to: 'patient.one@example.com',
+      subject: 'Your receipt {{paymentId}}',
+      template: 'payment_receipt',
+      variables: { amount: '12.50', currency: 'USD', paymentId: 'pay_e2e_1' },
+    });
+    const sms = await integration.sendSms({ to: '+15005550006', text: 'Your prescription is ready' });
+    const push = await integration.sendPush({
+      deviceToken: 'fcm_token_0123456789abcdef',
+      title: 'Refill',
+      body: 'Ready for pickup',
+    });
+    expect(email.status).toBe('accepted');
+    await statuses.wait([email.id, sms.id, push.id], ['delivered']);
+
+    for (const id of [email.id, sms.id, push.id]) {
+      const s = await integration.getStatus(id);
+      expect(s.status).toBe('delivered');
+      expect(Object.keys(s.timestamps).sort()).toEqual(['accepted', 'delivered', 'queued', 'sent']);
+      expect(s.providerMessageId).toBeTruthy();
+    }
+    const state = service!.state();
+    const mail = state.mailbox.find((m) => m.notificationId === email.id);
+    expect(mail).toMatchObject({ to: 'patient.one@example.com', subject: 'Your receipt pay_e2e_1' });
+    expect(mail?.text).toContain('12.50 USD');
+    expect(state.smsLog.find((m) => m.notificationId === sms.id)?.text).toBe('Your prescription is ready');
+    expect(state.pushLog.find((m) => m.notificationId === push.id)?.title).toBe('Refill');
+  });
+
+  it('reports permanent failures, bounces and recovered transient failures with the provider reason', async () => {
+    const { integration } = stack.handle;
+    const invalid = await integration.sendSms({ to: '+15005550001', text: 'x' });
+    const unregistered = await integration.sendPush({
+      deviceToken: 'unregistered_0123456789',
+      title: 't',
+      body: 'b',
+    });
+    const bounce = await integration.sendEmail({ to: 'nobody@bounce.example.com', subject: 's', text: 't' });
+    const flaky = await integration.sendEmail({ to: 'once@flaky.example.com', subject: 's', text: 't' });
+    await statuses.wait(
+      [invalid.id, unregistered.id, bounce.id, flaky.id],
+      ['failed', 'bounced', 'delivered'],
+    );
+
+    expect(await integration.getStatus(invalid.id)).toMatchObject({
+      status: 'failed',
+      reason: expect.stringContaining('invalid'),
+    });
+    expect(await integration.getStatus(unregistered.id)).toMatchObject({
+      status: 'failed',
+      reason: expect.stringContaining('UNREGISTERED'),
+    });
+    expect(await integration.getStatus(bounce.id)).toMatchObject({
+      status: 'bounced',
+      reason: expect.stringContaining('550'),
+    });
+    expect(await integration.getStatus(flaky.id)).toMatchObject({ status: 'delivered', attempts: 2 });
+  });
+
+  it('dead-letters a poison message after the configured attempts', async () => {
+    const { integration } = stack.handle;
+    const poison = await integration.sendSms({ to: '+15005550009', text: 'always fails' });
+    await statuses.wait([poison.id], ['dead_lettered']);
+    expect(await integration.getStatus(poison.id)).toMatchObject({ status: 'dead_lettered', attempts: 3 });
+
+    const conn = await amqp.connect(vhost.url);
+    try {
+      const ch = await conn.createChannel();
+      const dead = await firstMessage(ch, 'sms_notifications.dlq', poison.id);
+      expect(dead.properties.headers?.['x-attempt']).toBe(3);
+      expect(dead.properties.headers?.['x-death']).toBeTruthy();
+
+      // An unreadable message goes to the dead-letter queue at once, without retries.
+      const cch = await conn.createConfirmChannel();
+      await new Promise<void>((resolve, reject) =>
+        cch.sendToQueue(
+          'push_notifications',
+          Buffer.from('{not json'),
+          { messageId: 'ntf_garbage', persistent: true },
+          (err) => (err ? reject(err) : resolve()),
+        ),
+      );
+      const garbage = await firstMessage(ch, 'push_notifications.dlq', 'ntf_garbage');
+      expect(garbage.content.toString()).toBe('{not json');
+      expect(garbage.properties.headers?.['x-attempt']).toBeUndefined();
+    } finally {
+      await conn.close();
+    }
+  });
+
+  it('delivers all of 1,000 notifications exactly once across a broker restart', async () => {
+    const { integration, service } = stack.handle;
+    service!.reset();
+    let disconnects = 0;
+    stack.handle.connection.on('disconnect', () => disconnects++);
+    let deliveredAtRestart = 0;
+    const items = Array.from({ length: 500 }, (_, i) => ({
+      to: `+1202555${String(i).padStart(4, '0')}`,
+      text: `message ${i}`,
+    }));
+
+    // Restart the broker once 150 messages were delivered, while the rest are in flight or in the outbox.
+    const restarted = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('never reached 150 deliveries')), 30_000);
+      const onDelivery = () => {
+        if (service!.deliveries.size < 150) return;
+        service!.off('delivery', onDelivery);
+        clearTimeout(timer);
+        deliveredAtRestart = service!.deliveries.size;
+        rabbitmqctlAsync('stop_app')
+          .finally(() => rabbitmqctlAsync('start_app'))
+          .then(() => resolve(), reject);
+      };
+      service!.on('delivery', onDelivery);
+    });
+    const first = await integration.sendBatch('sms', items);
+    const second = await integration.sendBatch(
+      'sms',
+      items.map((it, i) => ({ ...it, text: `second ${i}` })),
+    );
+    const all = new Set([...first, ...second].map((s) => s.id));
+    expect(all.size).toBe(1000);
+    await restarted;
+    await statuses.wait(all, ['delivered'], 45_000);
+    expect(disconnects).toBeGreaterThanOrEqual(1);
+    expect(deliveredAtRestart).toBeLessThan(1000);
+
+    expect(service!.deliveries.size).toBe(1000);
+    expect([...service!.deliveries.values()].every((n) => n === 1)).toBe(true);
+    expect(service!.sms.log).toHaveLength(1000);
+    const { rows } = await store.query<{ status: string; n: string }>(
+      'SELECT status, count(*)::int AS n FROM notifications WHERE id = ANY($1::text[]) GROUP BY status',
+      [[...all]],
+    );
+    expect(rows).toEqual([{ status: 'delivered', n: 1000 }]);
+    const pending = await store.query(
+      "SELECT id FROM outbox WHERE id = ANY($1::text[]) AND status <> 'published'",
+      [[...all]],
+    );
+    expect(pending.rows).toHaveLength(0);
+  });
+});
