@@ -1,4 +1,5 @@
 import type { Component } from '../runtime.js';
+import { notificationsComponent } from './notifications.js';
 import { paymentsComponent } from './payments.js';
 import { usersComponent } from './users.js';
 
@@ -6,4 +7,4 @@ import { usersComponent } from './users.js';
  * The integrations `carebridge start` runs, in start order. Identity comes first so the gateway has an
  * authenticator; each component starts its sandbox when its target setting is `sandbox`.
  */
-export const COMPONENTS: Component[] = [usersComponent, paymentsComponent];
+export const COMPONENTS: Component[] = [usersComponent, paymentsComponent, notificationsComponent];
