@@ -113,7 +113,7 @@ export class UserServiceIntegration {
     this.permissions = new PermissionServiceClient(opts.target, creds, shared);
     this.health = new HealthClient(opts.target, creds, shared);
     this.signer = new ServiceAccountSigner(opts.serviceAccount);
-    this.cache = new PermissionCache(opts.permissionCache);
+    this.cache = new PermissionCache({ ...opts.permissionCache, metrics: opts.metrics });
     this.calls = opts.metrics.counter(
       'carebridge_users_calls_total',
       'User service gRPC calls by outcome (status).',
@@ -126,8 +126,8 @@ export class UserServiceIntegration {
     );
     this.checks = opts.metrics.counter(
       'carebridge_users_permission_checks_total',
-      'Permission decisions by source (hit, miss, coalesced, error).',
-      ['source'],
+      'Permission decisions by outcome (allowed, denied, error).',
+      ['outcome'],
     );
   }
 
@@ -164,18 +164,17 @@ export class UserServiceIntegration {
    * call throws a retryable CareBridgeError (callers deny) and is never cached.
    */
   async checkPermission(check: PermissionCheck): Promise<boolean> {
-    const key = PermissionCache.key(check.subject, check.resource, check.action, check.consistencyToken);
     try {
-      const { allowed, source } = await this.cache.get(key, async () => {
+      const allowed = await this.cache.decide(check, async () => {
         const res = await this.call<CheckPermissionResponse>('CheckPermission', (md, o, cb) =>
           this.permissions.checkPermission(toRequest(check), md, o, cb),
         );
         return res.allowed;
       });
-      this.checks.inc({ source });
+      this.checks.inc({ outcome: allowed ? 'allowed' : 'denied' });
       return allowed;
     } catch (err) {
-      this.checks.inc({ source: 'error' });
+      this.checks.inc({ outcome: 'error' });
       throw err;
     }
   }
@@ -184,38 +183,28 @@ export class UserServiceIntegration {
   async checkPermissions(checks: PermissionCheck[]): Promise<BatchResult[]> {
     if (checks.length > 100)
       throw usersErrors.invalidArgument('At most 100 checks per batch.', { integration: 'users' });
-    const keys = checks.map((c) => PermissionCache.key(c.subject, c.resource, c.action, c.consistencyToken));
-    const out: Array<BatchResult | undefined> = keys.map((k) => {
-      const hit = this.cache.peek(k);
-      return hit === undefined ? undefined : { allowed: hit };
-    });
-    const missing = out.flatMap((r, i) => (r === undefined ? [i] : []));
-    this.checks.inc({ source: 'hit' }, checks.length - missing.length);
-    if (missing.length > 0) {
+    const results = await this.cache.decideMany(checks, async (missing) => {
       const res = await this.call<CheckPermissionsResponse>('CheckPermissions', (md, o, cb) =>
-        this.permissions.checkPermissions({ items: missing.map((i) => toRequest(checks[i]!)) }, md, o, cb),
+        this.permissions.checkPermissions({ items: missing.map(toRequest) }, md, o, cb),
       );
-      missing.forEach((idx, n) => {
+      return missing.map((_, n) => {
         const r = res.pairs[n]?.response;
-        if (r?.$case === 'item') {
-          this.cache.set(keys[idx]!, r.value.allowed);
-          out[idx] = { allowed: r.value.allowed };
-        } else {
-          const e = Object.assign(new Error(r?.value.message ?? 'missing result'), {
-            code: r?.value.code ?? status.INTERNAL,
-            details: '',
-          });
-          out[idx] = { error: toCareBridgeError(e, 'CheckPermissions') };
-        }
+        if (r?.$case === 'item') return r.value.allowed;
+        const e = Object.assign(new Error(r?.value.message ?? 'missing result'), {
+          code: r?.value.code ?? status.INTERNAL,
+          details: '',
+        });
+        return toCareBridgeError(e, 'CheckPermissions');
       });
-      this.checks.inc({ source: 'miss' }, missing.length);
-    }
-    return out as BatchResult[];
+    });
+    for (const r of results)
+      this.checks.inc({ outcome: 'error' in r ? 'error' : r.allowed ? 'allowed' : 'denied' });
+    return results;
   }
 
-  /** Forget cached decisions about `subject` (or all), e.g. after its roles changed. */
-  invalidate(subject?: string): void {
-    this.cache.invalidate(subject);
+  /** Forget every cached decision (e.g. after a role change made through another client). */
+  invalidate(): void {
+    this.cache.invalidate();
   }
 
   /** Readiness: grpc.health.v1 Check over the same channel, with the call deadline. */
