@@ -41,7 +41,7 @@ describe('payments through the gateway', () => {
     const again = await h.api('POST', '/v1/payments', pay({ metadata: { orderId: 'ord_1' } }), headers);
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(again.body.id).toBe(r.body.id);
-    const state = await (await fetch(`${h.sandbox.url}/_sandbox/state`)).json();
+    const state = (await (await fetch(`${h.sandbox.url}/_sandbox/state`)).json()) as { charges: any[] };
     expect(state.charges.filter((c: any) => c.metadata.carebridge_payment_id === r.body.id)).toHaveLength(1);
     expect((await h.api('GET', `/v1/payments/${r.body.id}`)).body.status).toBe('succeeded');
     await h.settle();

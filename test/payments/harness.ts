@@ -6,6 +6,7 @@ import {
   type PaymentIntegrationOptions,
   PaymentWebhookProcessor,
 } from '../../src/integrations/payments/index.js';
+import type { Store } from '../../src/kernel/store/store.js';
 import { createLogger, Metrics } from '../../src/kernel/telemetry/index.js';
 import {
   createPaymentsSandbox,
@@ -71,6 +72,9 @@ export async function startHarness(
   let webhooks: PaymentWebhookProcessor | undefined;
   const gateway = await buildTestGateway({
     authenticator: allowAll,
+    ...(opts.store ? { store: opts.store } : {}),
+    // Tests drive far more requests per minute than one real caller; the per-caller limit is not under test.
+    env: { CAREBRIDGE_PRINCIPAL_RATE_LIMIT_PER_MINUTE: '1000000' },
     routes: [
       {
         name: 'payments-lazy',

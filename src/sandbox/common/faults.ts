@@ -63,6 +63,8 @@ export class FaultInjector {
   private random: () => number;
   /** How many times each action fired since the last reset (exposed in /_sandbox/state). */
   readonly fired: Record<string, number> = {};
+  /** Requests checked against the rules since the last reset (the denominator of the fault rate). */
+  checked = 0;
 
   constructor(seed = 1) {
     this.random = seededRandom(seed);
@@ -81,6 +83,7 @@ export class FaultInjector {
 
   clear(): void {
     this.rules = [];
+    this.checked = 0;
     for (const k of Object.keys(this.fired)) delete this.fired[k];
   }
 
@@ -93,6 +96,7 @@ export class FaultInjector {
 
   /** The first rule that fires for this request, consuming one of its `count`. */
   match(method: string, path: string): FaultRule | undefined {
+    if (this.rules.length > 0) this.checked++;
     for (const rule of this.rules) {
       if (rule.method && rule.method.toUpperCase() !== method.toUpperCase()) continue;
       if (rule.path && !pathMatches(rule.path, path)) continue;

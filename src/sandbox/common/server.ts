@@ -134,7 +134,11 @@ export async function createSandboxServer(opts: SandboxServerOptions): Promise<S
     await opts.reset();
     return { reset: true, now: clock.now().toISOString() };
   });
-  app.get('/_sandbox/faults', async () => ({ faults: faults.list(), fired: faults.fired }));
+  app.get('/_sandbox/faults', async () => ({
+    faults: faults.list(),
+    fired: faults.fired,
+    checked: faults.checked,
+  }));
   app.delete('/_sandbox/faults', async () => {
     faults.clear();
     return { faults: [] };
