@@ -43,6 +43,7 @@ export async function startHarness(
     sandbox?: PaymentsSandboxOptions;
     integration?: Partial<PaymentIntegrationOptions>;
     webhooks?: boolean;
+    store?: Store;
   } = {},
 ): Promise<PaymentsHarness> {
   let server: Server | undefined;
