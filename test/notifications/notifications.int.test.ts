@@ -34,6 +34,26 @@ function firstMessage(ch: Channel, queue: string, id: string): Promise<ConsumeMe
   });
 }
 
+describe('notifications without a broker', () => {
+  it('starts anyway and reports RabbitMQ down', async () => {
+    const store = await pg.open();
+    const down = await startStack(store, 'amqp://guest:guest@127.0.0.1:1/');
+    try {
+      const report = await down.ctx.health.report();
+      expect(report.checks.rabbitmq).toMatchObject({ status: 'down', target: 'amqp://***@127.0.0.1:1/' });
+      const { id } = await down.handle.integration.sendEmail({
+        to: 'a.b@example.com',
+        subject: 's',
+        text: 't',
+      });
+      expect((await down.handle.integration.getStatus(id)).status).toBe('accepted');
+    } finally {
+      await down.stop();
+      await store.close();
+    }
+  });
+});
+
 describe('notifications over RabbitMQ', () => {
   let vhost: ReturnType<typeof createVhost>;
   let store: Store;
@@ -150,6 +170,25 @@ describe('notifications over RabbitMQ', () => {
     } finally {
       await conn.close();
     }
+  });
+
+  it('accepts sends while the broker is down, reports it in readiness, and delivers once it is back', async () => {
+    const { integration, connection } = stack.handle;
+    const lost = new Promise((resolve) => connection.once('disconnect', resolve));
+    await rabbitmqctlAsync('stop_app');
+    let id = '';
+    try {
+      await lost;
+      const report = await stack.ctx.health.report();
+      expect(report.checks.rabbitmq).toMatchObject({ status: 'down', required: false });
+      expect(report.status).toBe('degraded'); // not 503: the outbox holds notifications
+      id = (await integration.sendSms({ to: '+15005550006', text: 'sent while the broker was down' })).id;
+      expect((await integration.getStatus(id)).status).toBe('accepted');
+    } finally {
+      await rabbitmqctlAsync('start_app');
+    }
+    await statuses.wait([id], ['delivered'], 30_000);
+    expect((await stack.ctx.health.report()).checks.rabbitmq?.status).toBe('up');
   });
 
   it('delivers all of 1,000 notifications exactly once across a broker restart', async () => {

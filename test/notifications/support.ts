@@ -92,6 +92,8 @@ export async function startStack(
     pollIntervalMs: 50,
     backoffBaseMs: 50,
     backoffMaxMs: 500,
+    // With a 50 ms backoff the default 25 attempts would be spent within a short broker outage.
+    maxAttempts: 10_000,
   });
   relay.start();
   const r = relay;

@@ -64,6 +64,14 @@ export class RabbitOutboxTransport implements OutboxTransport {
     );
   }
 
+  /**
+   * Whether a publish can succeed now. A relay that asks before claiming rows (not yet part of the
+   * OutboxRelay contract) would leave them untouched during an outage instead of spending their attempts.
+   */
+  ready(): boolean {
+    return this.opts.connection.connected;
+  }
+
   async publish(records: OutboxRecord[]): Promise<PublishResult[]> {
     if (records.length === 0) return [];
     let ch: ConfirmChannel;
