@@ -70,10 +70,10 @@ describe('PermissionCache', () => {
     expect(res[1]).toEqual({ allowed: false });
     expect(res[2]).toMatchObject({ error: { code: 'BAD_REQUEST' } });
     let asked = 0;
-    await cache.decideMany(
-      [other, bad],
-      async (missing) => ((asked = missing.length), missing.map(() => true)),
-    );
+    await cache.decideMany([other, bad], async (missing) => {
+      asked = missing.length;
+      return missing.map(() => true);
+    });
     expect(asked).toBe(1);
   });
 

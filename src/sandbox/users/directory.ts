@@ -113,8 +113,8 @@ export class UserDirectory {
     if (!isPermission(`${resource}:${action}`) || resource === '*' || action === '*') {
       throw new RpcError(status.INVALID_ARGUMENT, 'resource and action must be names (no wildcards)');
     }
-    const grants = await this.grantsOf(subject);
-    return { allowed: grantsCover(grants, resource, action), checkedAt: await this.checkedAt() };
+    const { grants, revision } = await this.repo.grantsAt(subject);
+    return { allowed: grantsCover(grants, resource, action), checkedAt: `rev_${revision}` };
   }
 
   async checkedAt(): Promise<string> {

@@ -116,6 +116,24 @@ export class UsersRepository {
     });
   }
 
+  /** One round trip for a decision: the subject's grants (none if unknown or disabled) and the revision. */
+  async grantsAt(subject: string): Promise<{ grants: string[]; revision: number }> {
+    const { rows } = await this.store.query<{
+      revision: string | number;
+      disabled: boolean | null;
+      permissions: unknown;
+    }>(
+      `SELECT (SELECT revision FROM um_revision WHERE id = 1) AS revision, u.disabled, r.permissions
+       FROM (SELECT 1) one
+       LEFT JOIN um_users u ON u.id = $1
+       LEFT JOIN um_user_roles ur ON ur.user_id = u.id
+       LEFT JOIN um_roles r ON r.name = ur.role`,
+      [subject],
+    );
+    const grants = rows.flatMap((r) => (r.disabled === false && r.permissions ? asArray(r.permissions) : []));
+    return { grants, revision: Number(rows[0]?.revision ?? 1) };
+  }
+
   async revision(): Promise<number> {
     const { rows } = await this.store.query<{ revision: string | number }>(
       'SELECT revision FROM um_revision WHERE id = 1',

@@ -1,5 +1,6 @@
 import { type Metadata, status } from '@grpc/grpc-js';
 import { decodeProtectedHeader, importJWK, type JWK, jwtVerify } from 'jose';
+import { LRUCache } from 'lru-cache';
 import {
   ERROR_REASONS,
   type Scope,
@@ -31,6 +32,16 @@ export interface CallerIdentity {
  * accounts (public JWK + scopes in um_service_accounts) and checks the scope the RPC needs.
  */
 export class ServiceAccountVerifier {
+  /**
+   * Tokens already verified, until their `exp` (callers reuse one JWT for minutes; verifying an ECDSA
+   * signature and reading the account on every call would dominate the cost of a permission check).
+   * Entries live at most 30 s so a changed key or scope takes effect quickly.
+   */
+  private readonly verified = new LRUCache<string, { caller: CallerIdentity; exp: number }>({
+    max: 1_000,
+    ttl: 30_000,
+  });
+
   constructor(
     private readonly repo: UsersRepository,
     private readonly now: () => Date,
@@ -41,6 +52,16 @@ export class ServiceAccountVerifier {
     const match = typeof header === 'string' ? /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header) : null;
     if (!match) throw new CallRejected(status.UNAUTHENTICATED, 'missing service-account bearer token');
     const token = match[1]!;
+    const known = this.verified.get(token);
+    const caller =
+      known && known.exp * 1000 > this.now().getTime() ? known.caller : await this.verifyToken(token);
+    if (!caller.scopes.includes(scope)) {
+      throw new CallRejected(status.PERMISSION_DENIED, `service account lacks scope ${scope}`);
+    }
+    return caller;
+  }
+
+  private async verifyToken(token: string): Promise<CallerIdentity> {
     let kid: string | undefined;
     try {
       kid = decodeProtectedHeader(token).kid;
@@ -49,6 +70,7 @@ export class ServiceAccountVerifier {
     }
     const account = kid ? await this.repo.serviceAccount(kid) : undefined;
     if (!account || !kid) throw new CallRejected(status.UNAUTHENTICATED, 'unknown service account');
+    let exp: number;
     try {
       const alg = typeof account.publicJwk.alg === 'string' ? account.publicJwk.alg : 'ES256';
       const key = await importJWK(account.publicJwk as JWK, alg);
@@ -68,12 +90,12 @@ export class ServiceAccountVerifier {
       ) {
         throw new Error('lifetime too long');
       }
+      exp = payload.exp;
     } catch {
       throw new CallRejected(status.UNAUTHENTICATED, 'invalid service-account token');
     }
-    if (!account.scopes.includes(scope)) {
-      throw new CallRejected(status.PERMISSION_DENIED, `service account lacks scope ${scope}`);
-    }
-    return { serviceAccount: kid, scopes: account.scopes };
+    const caller = { serviceAccount: kid, scopes: account.scopes };
+    this.verified.set(token, { caller, exp });
+    return caller;
   }
 }
