@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type PaymentsHandle, paymentsComponent } from '../../src/cli/components/payments.js';
+import { createRuntime, type Runtime } from '../../src/cli/runtime.js';
+import { loadConfig } from '../../src/kernel/config/index.js';
+import { createLogger } from '../../src/kernel/telemetry/index.js';
+import { allowAll } from '../support/app.js';
+
+let runtime: Runtime;
+let handle: PaymentsHandle;
+
+beforeAll(async () => {
+  const config = loadConfig({
+    env: { CAREBRIDGE_PROFILE: 'test', PORT: '0', CAREBRIDGE_DATA_DIR: 'memory://' },
+    cwd: '/nonexistent',
+  });
+  runtime = await createRuntime({
+    config,
+    logger: createLogger({ level: 'silent' }),
+    components: [
+      { name: 'test-auth', start: async () => ({ authenticator: allowAll, stop: async () => {} }) },
+      {
+        name: 'payments',
+        start: async (ctx) => {
+          handle = (await paymentsComponent.start(ctx)) as PaymentsHandle;
+          return handle;
+        },
+      },
+    ],
+  });
+  await runtime.listen();
+});
+afterAll(() => runtime.stop());
+
+describe('payments component (PAYMENTS_BASE_URL=sandbox)', () => {
+  it('starts the sandbox, shows it in readiness, and serves a payment whose webhooks reach this gateway', async () => {
+    const ready = await (await fetch(`${runtime.url}/health/ready`)).json();
+    expect(ready.checks.payments).toMatchObject({ status: 'up', target: handle.sandbox!.url });
+    const res = await fetch(`${runtime.url}/v1/payments`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+      body: JSON.stringify({
+        amount: 990,
+        currency: 'EUR',
+        customerId: 'cus_comp',
+        paymentMethod: 'pm_card_visa',
+      }),
+    });
+    expect(res.status).toBe(201);
+    const p = await res.json();
+    await handle.sandbox!.webhooks.idle();
+    await handle.webhooks.idle();
+    const { rows } = await runtime.store.query<{ event_type: string; processed_at: Date | null }>(
+      "SELECT event_type, processed_at FROM webhook_events WHERE provider = 'payments'",
+    );
+    expect(rows.map((r) => r.event_type)).toContain('charge.succeeded');
+    expect(rows.every((r) => r.processed_at !== null)).toBe(true);
+    expect(p.status).toBe('succeeded');
+    const doc = await (await fetch(`${runtime.url}/openapi.json`)).json();
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/payments',
+        '/v1/payments/{id}',
+        '/v1/payments/{id}/refunds',
+        '/v1/subscriptions',
+        '/v1/subscriptions/{id}',
+        '/webhooks/payments',
+      ]),
+    );
+  });
+});
