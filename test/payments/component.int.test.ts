@@ -34,7 +34,7 @@ afterAll(() => runtime.stop());
 
 describe('payments component (PAYMENTS_BASE_URL=sandbox)', () => {
   it('starts the sandbox, shows it in readiness, and serves a payment whose webhooks reach this gateway', async () => {
-    const ready = await (await fetch(`${runtime.url}/health/ready`)).json();
+    const ready = (await (await fetch(`${runtime.url}/health/ready`)).json()) as any;
     expect(ready.checks.payments).toMatchObject({ status: 'up', target: handle.sandbox!.url });
     const res = await fetch(`${runtime.url}/v1/payments`, {
       method: 'POST',
@@ -47,7 +47,7 @@ describe('payments component (PAYMENTS_BASE_URL=sandbox)', () => {
       }),
     });
     expect(res.status).toBe(201);
-    const p = await res.json();
+    const p = (await res.json()) as any;
     await handle.sandbox!.webhooks.idle();
     await handle.webhooks.idle();
     const { rows } = await runtime.store.query<{ event_type: string; processed_at: Date | null }>(
@@ -56,7 +56,7 @@ describe('payments component (PAYMENTS_BASE_URL=sandbox)', () => {
     expect(rows.map((r) => r.event_type)).toContain('charge.succeeded');
     expect(rows.every((r) => r.processed_at !== null)).toBe(true);
     expect(p.status).toBe('succeeded');
-    const doc = await (await fetch(`${runtime.url}/openapi.json`)).json();
+    const doc = (await (await fetch(`${runtime.url}/openapi.json`)).json()) as any;
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining([
         '/v1/payments',
