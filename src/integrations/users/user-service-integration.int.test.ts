@@ -144,6 +144,34 @@ describe('UserServiceIntegration over plain-text loopback gRPC', () => {
     });
   });
 
+  it('resolves dns:/// targets and balances round-robin over every address', async () => {
+    const { startUserService } = await import('../../sandbox/users/index.js');
+    const { createLogger } = await import('../../kernel/telemetry/index.js');
+    const second = await startUserService({
+      store: h.store,
+      logger: createLogger({ level: 'silent' }),
+      issuer: 'i',
+      audience: 'a',
+      tokenTtlSeconds: 60,
+      lockout: { threshold: 5, lockSeconds: 60 },
+    });
+    try {
+      expect(
+        await h
+          .client({ target: `dns:///localhost:${h.sandbox.port}` })
+          .checkPermission({ subject: 'usr_dev_admin', resource: 'x', action: 'y' }),
+      ).toBe(true);
+      h.sandbox.faults.clear();
+      const both = h.client({ target: `ipv4:${h.sandbox.address},${second.address}` });
+      await both.getUserRoles('usr_dev_admin'); // connects
+      for (let i = 0; i < 10; i++) await both.getUserRoles('usr_dev_admin');
+      expect(h.sandbox.faults.count('GetUserRoles')).toBeGreaterThan(0);
+      expect(second.faults.count('GetUserRoles')).toBeGreaterThan(0);
+    } finally {
+      await second.stop();
+    }
+  });
+
   it('reports the service healthy over grpc.health.v1', async () => {
     const c = h.client();
     expect((await c.checkHealth()).status).toBe('up');

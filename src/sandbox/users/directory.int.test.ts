@@ -1,0 +1,65 @@
+import { status } from '@grpc/grpc-js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { dropTestSchemas, storeFactories } from '../../../test/support/stores.js';
+import { UserDirectory } from './directory.js';
+import { UsersRepository } from './repository.js';
+import { seed } from './seed.js';
+import { TokenIssuer } from './tokens.js';
+
+afterAll(() => dropTestSchemas());
+
+describe.each(storeFactories)('user directory on $name', (factory) => {
+  it('signs in, decides with wildcards, changes roles with a new revision and locks after failures', async () => {
+    const store = await factory.open();
+    try {
+      let now = new Date('2026-11-27T00:00:00Z');
+      const repo = new UsersRepository(store);
+      const tokens = await TokenIssuer.create({ issuer: 'i', audience: 'a', ttlSeconds: 60, now: () => now });
+      const dir = new UserDirectory(repo, tokens, { threshold: 2, lockSeconds: 60 }, () => now, {
+        N: 1024,
+        r: 8,
+        p: 1,
+      });
+      await seed(repo, dir, 'dev-password-1');
+      await seed(repo, dir, 'dev-password-1'); // idempotent on restart
+
+      const signedIn = await dir.authenticate('support', 'dev-password-1');
+      expect(signedIn).toMatchObject({ userId: 'usr_dev_support', roles: ['support'], expiresIn: 60 });
+
+      expect((await dir.check('usr_dev_support', 'claims', 'read')).allowed).toBe(true);
+      expect((await dir.check('usr_dev_support', 'refunds', 'create')).allowed).toBe(false);
+      expect((await dir.check('usr_nobody', 'claims', 'read')).allowed).toBe(false);
+      await expect(dir.check('usr_dev_support', '*', 'read')).rejects.toMatchObject({
+        code: status.INVALID_ARGUMENT,
+      });
+
+      const before = await dir.checkedAt();
+      const granted = await dir.changeRole('usr_dev_support', 'billing', true);
+      expect(granted.roles).toEqual(['billing', 'support']);
+      expect(granted.token).not.toBe(before);
+      expect((await dir.check('usr_dev_support', 'refunds', 'create')).allowed).toBe(true);
+      await dir.changeRole('usr_dev_support', 'billing', false);
+      expect((await dir.check('usr_dev_support', 'refunds', 'create')).allowed).toBe(false);
+
+      await dir.disable('usr_dev_billing');
+      expect((await dir.check('usr_dev_billing', 'payments', 'read')).allowed).toBe(false);
+      await expect(dir.authenticate('billing', 'dev-password-1')).rejects.toMatchObject({
+        code: status.UNAUTHENTICATED,
+      });
+
+      await expect(dir.authenticate('admin', 'nope-nope')).rejects.toMatchObject({
+        code: status.UNAUTHENTICATED,
+      });
+      await expect(dir.authenticate('admin', 'nope-nope')).rejects.toMatchObject({
+        code: status.UNAUTHENTICATED,
+      });
+      await expect(dir.authenticate('admin', 'dev-password-1')).rejects.toMatchObject({
+        code: status.RESOURCE_EXHAUSTED,
+      });
+      now = new Date(now.getTime() + 61_000);
+      expect((await dir.authenticate('admin', 'dev-password-1')).userId).toBe('usr_dev_admin');
+    } finally {
+      await store.close();
+    }
+  });
+});
