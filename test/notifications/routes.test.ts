@@ -116,6 +116,21 @@ describe('POST/GET /v1/notifications', () => {
     expect(badTemplate.json().code).toBe('NOTIFICATIONS_TEMPLATE_UNKNOWN');
   });
 
+  it('publishes the routes and their schemas in the OpenAPI document', async () => {
+    const res = await gw.app.inject({ url: '/openapi.json' });
+    expect(res.statusCode).toBe(200);
+    const paths = res.json().paths as Record<string, Record<string, unknown>>;
+    expect(Object.keys(paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/notifications/email',
+        '/v1/notifications/sms',
+        '/v1/notifications/push',
+        '/v1/notifications/{id}',
+      ]),
+    );
+    expect(JSON.stringify(paths['/v1/notifications/sms'])).toContain('E.164');
+  });
+
   it('answers 404 for an unknown id and 403 without notifications:send', async () => {
     const missing = await gw.app.inject({
       method: 'GET',

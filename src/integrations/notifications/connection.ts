@@ -22,7 +22,7 @@ export interface RabbitConnectionOptions {
   connectionName?: string;
   /** AMQP heartbeat (s). Default 15: a dead TCP peer is noticed within about 30 s. */
   heartbeatSeconds?: number;
-  /** Reconnect backoff: exponential with 20 % jitter. Defaults 100 ms and 10 s. */
+  /** Reconnect backoff: exponential with 20 % jitter. Defaults 100 ms and 5 s. */
   initialDelayMs?: number;
   maxDelayMs?: number;
   logger: Logger;
@@ -82,7 +82,7 @@ export class RabbitConnection extends EventEmitter {
       recovery: {
         waitForConnect: false,
         initialDelay: opts.initialDelayMs ?? 100,
-        maxDelay: opts.maxDelayMs ?? 10_000,
+        maxDelay: opts.maxDelayMs ?? 5_000,
         factor: 2,
         jitter: 0.2,
         maxRetries: Number.POSITIVE_INFINITY,

@@ -30,17 +30,20 @@ export const emailAddressSchema = z
   .string()
   .max(LIMITS.emailAddress, { error: `expected at most ${LIMITS.emailAddress} characters` })
   .regex(EMAIL_RE, { error: 'expected an email address such as patient@example.com' })
-  .refine((s) => s.split('@')[0]!.length <= 64, { error: 'local part longer than 64 characters' });
+  .refine((s) => s.split('@')[0]!.length <= 64, { error: 'local part longer than 64 characters' })
+  .describe('Recipient email address (RFC 5321 limits), e.g. patient@example.com.');
 
 export const e164Schema = z
   .string()
-  .regex(/^\+[1-9]\d{7,14}$/, { error: 'expected an E.164 phone number such as +15005550006' });
+  .regex(/^\+[1-9]\d{7,14}$/, { error: 'expected an E.164 phone number such as +15005550006' })
+  .describe('Recipient phone number in E.164 format, e.g. +15005550006.');
 
 export const deviceTokenSchema = z
   .string()
   .min(16, { error: 'expected a device token of at least 16 characters' })
   .max(LIMITS.deviceToken)
-  .regex(/^[A-Za-z0-9:_.-]+$/, { error: 'expected an FCM or APNs device token (letters, digits, : _ . -)' });
+  .regex(/^[A-Za-z0-9:_.-]+$/, { error: 'expected an FCM or APNs device token (letters, digits, : _ . -)' })
+  .describe('FCM registration token or APNs device token.');
 
 const variableValue = z.union([z.string().max(10_000), z.number(), z.boolean()]);
 

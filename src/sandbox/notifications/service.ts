@@ -64,6 +64,19 @@ const pushContent = z.object({
 
 type Final = { reports: Report[]; action: 'ack' | 'dead-letter' };
 
+/** Bounds for a long-running development instance: dedupe memory and the logs shown by /_sandbox/state. */
+const MAX_REMEMBERED = 100_000;
+const MAX_LOGGED = 10_000;
+
+function remember<K, V>(map: Map<K, V>, key: K, value: V): void {
+  map.set(key, value);
+  if (map.size > MAX_REMEMBERED) map.delete(map.keys().next().value as K);
+}
+
+function trim<T>(log: T[]): void {
+  if (log.length > MAX_LOGGED) log.splice(0, log.length - MAX_LOGGED);
+}
+
 /**
  * The reference notification service: consumes the three queues with manual acks and prefetch, dedupes by
  * messageId, delivers (SMTP sink, SMS and push fakes), retries transient failures through the TTL retry
@@ -182,7 +195,9 @@ export class ReferenceNotificationService extends EventEmitter {
     let final: Final;
     switch (outcome.kind) {
       case 'delivered':
-        this.deliveries.set(id, (this.deliveries.get(id) ?? 0) + 1);
+        remember(this.deliveries, id, (this.deliveries.get(id) ?? 0) + 1);
+        for (const log of [this.sink.mailbox, this.sink.bounced, this.sms.log, this.push.log] as unknown[][])
+          trim(log);
         this.emit('delivery', channel, id);
         final = {
           action: 'ack',
@@ -223,7 +238,7 @@ export class ReferenceNotificationService extends EventEmitter {
         if (attempt < this.maxAttempts) {
           const ok = await this.scheduleRetry(queue, msg, attempt);
           if (!ok) return; // broker gone: no ack, the message comes back
-          this.retried.set(id, attempt + 1);
+          remember(this.retried, id, attempt + 1);
           return this.settle(ch, msg, {
             action: 'ack',
             reports: [{ ...base, status: 'retrying', at: now(), reason: outcome.reason }],
@@ -243,7 +258,7 @@ export class ReferenceNotificationService extends EventEmitter {
         break;
       }
     }
-    this.finals.set(id, final);
+    remember(this.finals, id, final);
     return this.settle(ch, msg, final);
   }
 

@@ -49,7 +49,7 @@ export class SmtpSink {
       disabledCommands: ['AUTH', 'STARTTLS'],
       logger: false,
       size: 2 * 1024 * 1024,
-      onRcptTo: (address: SMTPServerAddress, session, cb) => {
+      onRcptTo: (address: SMTPServerAddress, _session, cb) => {
         const domain = domainOf(address.address);
         if (domain === EMAIL_MAGIC.reject) return cb(smtpError('5.1.1 mailbox unavailable', 550));
         const firstTry = domain === EMAIL_MAGIC.flaky && !this.flakySeen.has(address.address);
