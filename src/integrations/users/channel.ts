@@ -87,7 +87,9 @@ export function createChannel(opts: UsersChannelOptions): Channel {
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.initial_reconnect_backoff_ms': 100,
     'grpc.max_reconnect_backoff_ms': 5_000,
-    ...(opts.tls && opts.tls.serverName ? { 'grpc.ssl_target_name_override': opts.tls.serverName } : {}),
+    ...(opts.tls !== false && opts.tls.serverName
+      ? { 'grpc.ssl_target_name_override': opts.tls.serverName }
+      : {}),
   };
   return new Channel(opts.target, channelCredentials(opts.tls), options);
 }

@@ -20,7 +20,10 @@ describe('PermissionCache', () => {
   it('reuses a decision until its TTL passes', async () => {
     const { cache, advance } = setup();
     let calls = 0;
-    const load = async () => (++calls, true);
+    const load = async () => {
+      calls++;
+      return true;
+    };
     await cache.decide(check, load);
     advance(999);
     await cache.decide(check, load);
@@ -40,7 +43,12 @@ describe('PermissionCache', () => {
     const { cache } = setup();
     let calls = 0;
     let release!: (v: boolean) => void;
-    const load = () => (++calls, new Promise<boolean>((r) => (release = r)));
+    const load = () => {
+      calls++;
+      return new Promise<boolean>((r) => {
+        release = r;
+      });
+    };
     const all = Promise.all([cache.decide(check, load), cache.decide(check, load)]);
     release(true);
     expect(await all).toEqual([true, true]);
@@ -88,8 +96,12 @@ describe('PermissionCache', () => {
   it('turns caching off with a TTL of 0', async () => {
     const { cache } = setup(0);
     let calls = 0;
-    await cache.decide(check, async () => (++calls, true));
-    await cache.decide(check, async () => (++calls, true));
+    const load = async () => {
+      calls++;
+      return true;
+    };
+    await cache.decide(check, load);
+    await cache.decide(check, load);
     expect(calls).toBe(2);
   });
 });
