@@ -3,10 +3,8 @@ import {
   bulkhead as cockatielBulkhead,
   DelegateBackoff,
   handleWhen,
+  type RetryPolicy,
   retry,
-  type TimeoutPolicy,
-  TimeoutStrategy,
-  timeout,
 } from 'cockatiel';
 import { type CareBridgeError, errors, isCareBridgeError, normalizeError } from '../errors/index.js';
 import type { HealthRegistry, Logger, Metrics } from '../telemetry/index.js';
@@ -82,9 +80,8 @@ export function createPipeline<T = unknown>(opts: PipelineOptions<T>): Pipeline 
 class ResiliencePipeline<T> implements Pipeline {
   readonly breaker: CircuitBreaker | undefined;
   private readonly retryOpts: RetryOptions | undefined;
+  private readonly retryPolicy: RetryPolicy | undefined;
   private readonly bulkheadPolicy: BulkheadPolicy | undefined;
-  private readonly totalTimeout: TimeoutPolicy;
-  private readonly attemptTimeout: TimeoutPolicy | undefined;
   private readonly totalMs: number;
   private readonly attemptMs: number;
   private readonly telemetry: PipelineTelemetry;
@@ -111,9 +108,24 @@ class ResiliencePipeline<T> implements Pipeline {
           : new CircuitBreaker({ ...o, breaker: o.breaker ?? DEFAULT_BREAKER });
     this.breaker?.onStateChange((state) => this.telemetry.emit({ type: 'breaker', state }));
     this.bulkheadPolicy = o.bulkhead ? cockatielBulkhead(o.bulkhead.limit, o.bulkhead.queue ?? 0) : undefined;
-    this.totalTimeout = timeout(this.totalMs, TimeoutStrategy.Aggressive);
-    this.attemptTimeout =
-      this.attemptMs < this.totalMs ? timeout(this.attemptMs, TimeoutStrategy.Cooperative) : undefined;
+    // One retry policy for all calls. The per-call facts (deadline, idempotency, attempt number) are applied
+    // where the attempt fails: the failure is wrapped with its decision, which the policy only reads.
+    this.retryPolicy =
+      this.retryOpts && this.retryOpts.maxAttempts > 1
+        ? retry(
+            handleWhen((e) => e instanceof AttemptFailure && e.decision.retry),
+            // Always bounded and always with a backoff: cockatiel's defaults retry forever with no delay.
+            {
+              maxAttempts: this.retryOpts.maxAttempts - 1,
+              backoff: new DelegateBackoff((ctx: { result: unknown }) => {
+                const r = ctx.result as { error?: unknown };
+                return r.error instanceof AttemptFailure && r.error.decision.retry
+                  ? r.error.decision.delayMs
+                  : 0;
+              }),
+            },
+          )
+        : undefined;
   }
 
   get breakerState(): BreakerState {
@@ -130,10 +142,7 @@ class ResiliencePipeline<T> implements Pipeline {
     const started = performance.now();
     try {
       const value = this.bulkheadPolicy
-        ? await this.bulkheadPolicy.execute(
-            ({ signal }) => this.withTotal(fn, idempotent, signal),
-            opts.signal,
-          )
+        ? await this.bulkheadPolicy.execute(() => this.withTotal(fn, idempotent, opts.signal), opts.signal)
         : await this.withTotal(fn, idempotent, opts.signal);
       this.telemetry.finished('success', started);
       return value;
@@ -148,86 +157,81 @@ class ResiliencePipeline<T> implements Pipeline {
     }
   }
 
+  /**
+   * The total timeout is aggressive (the call rejects at the deadline even if the function ignores its
+   * signal) and aborts the running attempt. It is done here rather than with cockatiel's TimeoutPolicy, which
+   * allocates an AbortController plus event wrappers per policy per call: that was most of the pipeline's
+   * overhead in bench/http.ts. One AbortController per attempt remains (the signal undici needs).
+   */
   private withTotal<R>(
     fn: (ctx: AttemptContext) => Promise<R>,
     idempotent: boolean,
     signal: AbortSignal | undefined,
   ): Promise<R> {
-    const deadline = Date.now() + this.totalMs;
-    return this.totalTimeout.execute(({ signal: s }) => this.withRetry(fn, idempotent, deadline, s), signal);
+    const call = new CallBudget(this.totalMs);
+    const work = this.retryPolicy
+      ? this.retryPolicy
+          .execute(({ attempt }) => this.retriedAttempt(fn, attempt + 1, idempotent, call))
+          .catch((e: unknown) => {
+            throw e instanceof AttemptFailure ? e.error : e;
+          })
+      : this.attempt(fn, 1, call);
+    return call.race(work, signal, () => this.timeoutError(true));
   }
 
-  private withRetry<R>(
-    fn: (ctx: AttemptContext) => Promise<R>,
-    idempotent: boolean,
-    deadline: number,
-    signal: AbortSignal,
-  ): Promise<R> {
-    const retryOpts = this.retryOpts;
-    if (!retryOpts || retryOpts.maxAttempts === 1) return this.attempt(fn, 1, signal);
-    let attemptNo = 1;
-    let decision: RetryDecision = { retry: false, reason: 'not evaluated' };
-    const policy = retry(
-      handleWhen((e) => {
-        decision = decideRetry(e, {
-          attempt: attemptNo,
-          options: retryOpts,
-          idempotent,
-          remainingMs: deadline - Date.now(),
-          budget: this.o.budget,
-        });
-        this.telemetry.emit(
-          decision.retry
-            ? {
-                type: 'retry',
-                attempt: attemptNo,
-                delayMs: decision.delayMs,
-                reason: decision.reason,
-                code: codeOf(e),
-              }
-            : { type: 'give_up', attempt: attemptNo, reason: decision.reason, code: codeOf(e) },
-        );
-        return decision.retry;
-      }),
-      // Always bounded: cockatiel's defaults would retry forever with no delay.
-      {
-        maxAttempts: retryOpts.maxAttempts - 1,
-        backoff: new DelegateBackoff(() => (decision.retry ? decision.delayMs : 0)),
-      },
-    );
-    return policy.execute(({ attempt, signal: s }) => {
-      attemptNo = attempt + 1;
-      return this.attempt(fn, attemptNo, s);
-    }, signal);
-  }
-
-  private attempt<R>(
+  private async retriedAttempt<R>(
     fn: (ctx: AttemptContext) => Promise<R>,
     attempt: number,
-    signal: AbortSignal,
+    idempotent: boolean,
+    call: CallBudget,
   ): Promise<R> {
-    // cockatiel's retry sleeps without watching the signal: never start an attempt once the budget is gone.
-    if (signal.aborted) return Promise.reject(this.timeoutError(true));
-    const limited = async (s: AbortSignal): Promise<R> => {
-      if (this.o.rateLimiter) await this.o.rateLimiter.acquire(s);
-      return this.attemptTimeout
-        ? this.attemptTimeout.execute(({ signal: as }) => this.call(fn, attempt, as), s)
-        : this.call(fn, attempt, s);
+    try {
+      return await this.attempt(fn, attempt, call);
+    } catch (e) {
+      const decision = decideRetry(e, {
+        attempt,
+        options: this.retryOpts as RetryOptions,
+        idempotent,
+        remainingMs: call.deadline - Date.now(),
+        budget: this.o.budget,
+      });
+      const code = codeOf(e);
+      this.telemetry.emit(
+        decision.retry
+          ? { type: 'retry', attempt, delayMs: decision.delayMs, reason: decision.reason, code }
+          : { type: 'give_up', attempt, reason: decision.reason, code },
+      );
+      throw new AttemptFailure(e, decision);
+    }
+  }
+
+  private attempt<R>(fn: (ctx: AttemptContext) => Promise<R>, attempt: number, call: CallBudget): Promise<R> {
+    // cockatiel's retry sleeps without watching a signal: never start an attempt once the budget is gone.
+    if (call.expired) return Promise.reject(this.timeoutError(true));
+    const limited = async (): Promise<R> => {
+      if (this.o.rateLimiter) await this.o.rateLimiter.acquire(call.signal);
+      return this.call(fn, attempt, call);
     };
-    return this.breaker ? this.breaker.execute(limited, signal) : limited(signal);
+    return this.breaker ? this.breaker.execute(limited) : limited();
   }
 
   private async call<R>(
     fn: (ctx: AttemptContext) => Promise<R>,
     attempt: number,
-    signal: AbortSignal,
+    call: CallBudget,
   ): Promise<R> {
+    const ctrl = new AbortController();
+    call.current = ctrl;
+    const timer = this.attemptMs < this.totalMs ? setTimeout(() => ctrl.abort(), this.attemptMs) : undefined;
     try {
-      return await fn({ signal, attempt });
+      return await fn({ signal: ctrl.signal, attempt });
     } catch (err) {
       // A function that rejects with its own AbortError (fetch, grpc) after our timeout fired: that is a timeout.
-      if (signal.aborted && !isCareBridgeError(err)) throw this.timeoutError(false);
+      if (ctrl.signal.aborted && !isCareBridgeError(err)) throw this.timeoutError(call.expired);
       throw err;
+    } finally {
+      if (timer) clearTimeout(timer);
+      if (call.current === ctrl) call.current = undefined;
     }
   }
 
@@ -263,6 +267,64 @@ class ResiliencePipeline<T> implements Pipeline {
     }
     if (isTaskCancelledError(raw)) return this.timeoutError(true);
     return normalizeError(raw);
+  }
+}
+
+/** A failed attempt plus the retry decision taken for it (read by the shared retry policy, then unwrapped). */
+class AttemptFailure extends Error {
+  constructor(
+    readonly error: unknown,
+    readonly decision: RetryDecision,
+  ) {
+    super('attempt failed');
+  }
+}
+
+/** One call's total budget: its deadline, the attempt in flight (aborted at the deadline), the timer. */
+class CallBudget {
+  readonly deadline: number;
+  expired = false;
+  current: AbortController | undefined;
+  private ctrl: AbortController | undefined;
+
+  constructor(private readonly totalMs: number) {
+    this.deadline = Date.now() + totalMs;
+  }
+
+  /** A signal for waits outside an attempt (the rate limiter queue); made only when asked for. */
+  get signal(): AbortSignal {
+    this.ctrl ??= new AbortController();
+    if (this.expired) this.ctrl.abort();
+    return this.ctrl.signal;
+  }
+
+  race<R>(work: Promise<R>, caller: AbortSignal | undefined, timeoutError: () => Error): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      const expire = () => {
+        this.expired = true;
+        this.current?.abort();
+        this.ctrl?.abort();
+        cleanup();
+        reject(timeoutError());
+      };
+      const timer = setTimeout(expire, this.totalMs);
+      if (caller?.aborted) expire();
+      else caller?.addEventListener('abort', expire, { once: true });
+      function cleanup() {
+        clearTimeout(timer);
+        caller?.removeEventListener('abort', expire);
+      }
+      work.then(
+        (v) => {
+          cleanup();
+          resolve(v);
+        },
+        (e: unknown) => {
+          cleanup();
+          reject(e);
+        },
+      );
+    });
   }
 }
 
