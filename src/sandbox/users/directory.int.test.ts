@@ -1,6 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dropTestSchemas, storeFactories } from '../../../test/support/stores.js';
+import { readAudit } from '../../kernel/store/audit.js';
 import { UserDirectory } from './directory.js';
 import { UsersRepository } from './repository.js';
 import { seed } from './seed.js';
@@ -34,11 +35,16 @@ describe.each(storeFactories)('user directory on $name', (factory) => {
       });
 
       const before = await dir.checkedAt();
-      const granted = await dir.changeRole('usr_dev_support', 'billing', true);
+      const granted = await dir.changeRole('usr_dev_support', 'billing', true, 'svc_admin_console');
       expect(granted.roles).toEqual(['billing', 'support']);
       expect(granted.token).not.toBe(before);
       expect((await dir.check('usr_dev_support', 'refunds', 'create')).allowed).toBe(true);
-      await dir.changeRole('usr_dev_support', 'billing', false);
+      await dir.changeRole('usr_dev_support', 'billing', false, 'svc_admin_console');
+      const trail = await readAudit(store, { actor: 'svc_admin_console' });
+      expect(trail.map((a) => [a.action, a.resource, a.details.role])).toEqual([
+        ['roles.revoke', 'user:usr_dev_support', 'billing'],
+        ['roles.assign', 'user:usr_dev_support', 'billing'],
+      ]);
       expect((await dir.check('usr_dev_support', 'refunds', 'create')).allowed).toBe(false);
 
       await dir.disable('usr_dev_billing');

@@ -86,14 +86,16 @@ export class UserDirectory {
     return this.repo.rolesOf(userId);
   }
 
+  /** Grants or revokes a role; `actor` (the calling service account) is recorded in the audit log. */
   async changeRole(
     userId: string,
     role: string,
     grant: boolean,
+    actor = 'system',
   ): Promise<{ roles: string[]; token: string }> {
     await this.user(userId);
     await this.requireRoles([role]);
-    const revision = await this.repo.changeRole(userId, role, grant);
+    const revision = await this.repo.changeRole(userId, role, grant, actor);
     return { roles: (await this.repo.rolesOf(userId)).map((r) => r.name), token: `rev_${revision}` };
   }
 

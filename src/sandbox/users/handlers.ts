@@ -65,12 +65,12 @@ export function roleServiceHandlers(deps: RpcDeps, dir: UserDirectory): RoleServ
       userId: req.userId,
       roles: await dir.rolesOf(req.userId),
     })),
-    assignRole: unary(deps, 'AssignRole', SCOPES.rolesWrite, async (req) => {
-      const r = await dir.changeRole(req.userId, req.role, true);
+    assignRole: unary(deps, 'AssignRole', SCOPES.rolesWrite, async (req, caller) => {
+      const r = await dir.changeRole(req.userId, req.role, true, caller.serviceAccount);
       return { roles: r.roles, consistencyToken: r.token };
     }),
-    revokeRole: unary(deps, 'RevokeRole', SCOPES.rolesWrite, async (req) => {
-      const r = await dir.changeRole(req.userId, req.role, false);
+    revokeRole: unary(deps, 'RevokeRole', SCOPES.rolesWrite, async (req, caller) => {
+      const r = await dir.changeRole(req.userId, req.role, false, caller.serviceAccount);
       return { roles: r.roles, consistencyToken: r.token };
     }),
     listRoles: unary(deps, 'ListRoles', SCOPES.rolesRead, async () => ({ roles: await dir.listRoles() })),

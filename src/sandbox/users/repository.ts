@@ -1,4 +1,5 @@
 import { ulid } from 'ulid';
+import { audit } from '../../kernel/store/audit.js';
 import type { Queryable, Store } from '../../kernel/store/index.js';
 import type { RoleDefinition } from './roles.js';
 
@@ -101,9 +102,16 @@ export class UsersRepository {
     }));
   }
 
-  /** Grants or revokes a role; returns the new revision. */
-  async changeRole(userId: string, role: string, grant: boolean): Promise<number> {
+  /** Grants or revokes a role, with its audit row in the same transaction; returns the new revision. */
+  async changeRole(userId: string, role: string, grant: boolean, actor: string): Promise<number> {
     return this.store.transaction(async (tx) => {
+      await audit(tx, {
+        actor,
+        action: grant ? 'roles.assign' : 'roles.revoke',
+        resource: `user:${userId}`,
+        outcome: 'success',
+        details: { role },
+      });
       if (grant) {
         await tx.query('INSERT INTO um_user_roles (user_id, role) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
           userId,
