@@ -10,6 +10,7 @@ import {
   RabbitOutboxTransport,
   type RabbitTlsOptions,
   StatusConsumer,
+  supportsQuorumQueues,
 } from '../../integrations/notifications/index.js';
 import { ConfigError } from '../../kernel/config/index.js';
 import { ReferenceNotificationService, startControlServer } from '../../sandbox/notifications/index.js';
@@ -84,7 +85,8 @@ export const notificationsComponent: Component = {
     await connection.onConnect(async (model) => {
       const ch = await model.createChannel();
       try {
-        await declareTopology(ch, { retryDelaysMs });
+        const quorum = supportsQuorumQueues(model.connection.serverProperties.version);
+        await declareTopology(ch, { retryDelaysMs, quorum });
       } finally {
         await ch.close().catch(() => {});
       }

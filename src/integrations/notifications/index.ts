@@ -6,6 +6,7 @@ export {
   type SendOptions,
 } from './integration.js';
 export {
+  buildContent as validateNotification,
   type EnqueueOptions,
   type EnqueueResult,
   enqueueNotification,
@@ -15,7 +16,10 @@ export {
 export {
   CHANNELS,
   type Channel,
+  deviceTokenSchema,
   type EmailInput,
+  e164Schema,
+  emailAddressSchema,
   emailInputSchema,
   LIMITS,
   MESSAGE_SCHEMA_VERSION,
@@ -39,6 +43,7 @@ export {
   QUEUES,
   retryQueueName,
   STATUS_QUEUE,
+  supportsQuorumQueues,
   type TopologyOptions,
 } from './topology.js';
 export { RabbitOutboxTransport, type RabbitOutboxTransportOptions } from './transport.js';

@@ -28,8 +28,16 @@ export const retryQueueName = (queue: string, delayMs: number) => `${queue}.retr
 export interface TopologyOptions {
   /** One TTL retry queue per delay (ms). Attempts in total = delays.length + 1. */
   retryDelaysMs: readonly number[];
-  /** Quorum queues when the broker supports them (RabbitMQ ≥ 3.8). Default true. */
+  /** Quorum queues (with at-least-once dead-lettering) when the broker supports them (RabbitMQ ≥ 3.10). Default true. */
   quorum?: boolean;
+}
+
+/** Quorum queues exist since RabbitMQ 3.8; at-least-once dead-lettering since 3.10 (both used here). */
+export function supportsQuorumQueues(serverVersion: unknown): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(String(serverVersion ?? ''));
+  if (!m) return true; // unknown (a compatible broker that does not say): try, a refusal shows in the logs
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  return major > 3 || (major === 3 && minor >= 10);
 }
 
 function workQueueArgs(queue: string, quorum: boolean): Record<string, unknown> {

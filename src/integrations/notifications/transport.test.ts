@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { connectionUrl } from './connection.js';
+import { supportsQuorumQueues } from './topology.js';
 import { parseDestination, publishProperties } from './transport.js';
 
 describe('RabbitMQ addressing', () => {
@@ -45,5 +46,13 @@ describe('RabbitMQ addressing', () => {
       'amqp://guest:guest@127.0.0.1:5672?heartbeat=5',
     );
     expect(() => connectionUrl({ url: 'http://127.0.0.1:5672' })).toThrow(RangeError);
+  });
+});
+
+describe('supportsQuorumQueues', () => {
+  it('declares quorum queues on RabbitMQ 3.10 and later only', () => {
+    expect(supportsQuorumQueues('3.10.8')).toBe(true);
+    expect(supportsQuorumQueues('4.1.0')).toBe(true);
+    expect(supportsQuorumQueues('3.9.29')).toBe(false);
   });
 });
