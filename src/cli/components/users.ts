@@ -100,6 +100,7 @@ export const usersComponent: Component = {
       maxAttempts: config.usersMaxAttempts,
       keepaliveMs: config.usersKeepaliveMs,
       permissionCache: { ttlMs: config.usersPermissionCacheTtlMs, max: config.usersPermissionCacheMax },
+      health,
       metrics,
       logger: logger.child({ integration: 'users' }),
     });

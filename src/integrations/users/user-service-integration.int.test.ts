@@ -172,6 +172,21 @@ describe('UserServiceIntegration over plain-text loopback gRPC', () => {
     }
   });
 
+  it('opens the target’s breaker after consecutive UNAVAILABLE and then fails fast without calling', async () => {
+    const c = h.client({ maxAttempts: 1 });
+    h.sandbox.faults.clear();
+    h.sandbox.faults.add({ method: 'GetUserRoles', action: 'error', code: status.UNAVAILABLE, count: 5 });
+    for (let i = 0; i < 5; i++)
+      await expect(c.getUserRoles('usr_dev_admin')).rejects.toMatchObject({
+        code: 'USERS_SERVICE_UNAVAILABLE',
+      });
+    await expect(c.getUserRoles('usr_dev_admin')).rejects.toMatchObject({
+      code: 'CIRCUIT_OPEN',
+      retryable: true,
+    });
+    expect(h.sandbox.faults.count('GetUserRoles')).toBe(5);
+  });
+
   it('reports the service healthy over grpc.health.v1', async () => {
     const c = h.client();
     expect((await c.checkHealth()).status).toBe('up');

@@ -9,7 +9,13 @@ import {
 import { service as healthService } from 'grpc-health-check';
 import type { JSONWebKeySet } from 'jose';
 import { type CareBridgeError, isCareBridgeError } from '../../kernel/errors/index.js';
-import type { CheckResult, Logger, Metrics } from '../../kernel/telemetry/index.js';
+import {
+  type BreakerOptions,
+  CircuitBreaker,
+  createPipeline,
+  type Pipeline,
+} from '../../kernel/resilience/index.js';
+import type { CheckResult, HealthRegistry, Logger, Metrics } from '../../kernel/telemetry/index.js';
 import {
   type AuthenticateUserResponse,
   type CheckPermissionRequest,
@@ -41,6 +47,13 @@ export interface UserServiceIntegrationOptions {
   /** Keepalive ping interval. Default 30 000 ms. */
   keepaliveMs?: number;
   permissionCache?: PermissionCacheOptions;
+  /**
+   * One circuit breaker for the target (all operations): opens after consecutive UNAVAILABLE/timeouts so
+   * calls fail fast (CIRCUIT_OPEN, still a deny). Default consecutive 5, half-open after 5 s; false: none.
+   */
+  breaker?: BreakerOptions | false;
+  /** Shows the breaker in /health/ready (degraded while open). */
+  health?: HealthRegistry;
   metrics: Metrics;
   logger: Logger;
 }
@@ -63,8 +76,15 @@ export interface AuthenticatedUser {
   roles: string[];
 }
 
+const TRANSPORT_FAILURES = new Set([
+  'USERS_SERVICE_UNAVAILABLE',
+  'USERS_SERVICE_TIMEOUT',
+  'USERS_UPSTREAM_ERROR',
+]);
 type Callback<Res> = (err: ServiceError | null, res?: Res) => void;
 const KNOWN_OPTIONS = new Set([
+  'breaker',
+  'health',
   'target',
   'tls',
   'serviceAccount',
@@ -87,6 +107,7 @@ export class UserServiceIntegration {
   private readonly health: InstanceType<typeof HealthClient>;
   private readonly signer: ServiceAccountSigner;
   private readonly cache: PermissionCache;
+  private readonly pipeline: Pipeline | undefined;
   private readonly deadlineMs: number;
   private readonly calls;
   private readonly duration;
@@ -113,6 +134,30 @@ export class UserServiceIntegration {
     this.permissions = new PermissionServiceClient(opts.target, creds, shared);
     this.health = new HealthClient(opts.target, creds, shared);
     this.signer = new ServiceAccountSigner(opts.serviceAccount);
+    const maxAttempts = opts.maxAttempts ?? 3;
+    this.pipeline =
+      opts.breaker === false
+        ? undefined
+        : createPipeline({
+            integration: 'users',
+            operation: 'grpc',
+            retry: false, // retries of UNAVAILABLE happen in the gRPC service config
+            breaker: new CircuitBreaker({
+              integration: 'users',
+              operation: 'grpc',
+              breaker: opts.breaker ?? { kind: 'consecutive', threshold: 5, halfOpenAfterMs: 5_000 },
+              isFailure: (err) => isCareBridgeError(err) && TRANSPORT_FAILURES.has(err.code),
+              metrics: opts.metrics,
+              logger: opts.logger,
+              ...(opts.health ? { health: opts.health } : {}),
+              target: opts.target,
+            }),
+            // The gRPC deadline bounds each call; these only back it up.
+            attemptTimeoutMs: this.deadlineMs * maxAttempts + 1_000,
+            totalTimeoutMs: this.deadlineMs * maxAttempts + 2_000,
+            metrics: opts.metrics,
+            logger: opts.logger,
+          });
     this.cache = new PermissionCache({ ...opts.permissionCache, metrics: opts.metrics });
     this.calls = opts.metrics.counter(
       'carebridge_users_calls_total',
@@ -252,7 +297,17 @@ export class UserServiceIntegration {
     this.channel.close();
   }
 
-  private async call<Res>(
+  /** Every RPC goes through the target's circuit breaker (when configured), then `attempt`. */
+  private call<Res>(
+    operation: string,
+    invoke: (md: Metadata, opts: CallOptions, cb: Callback<Res>) => unknown,
+  ): Promise<Res> {
+    return this.pipeline
+      ? this.pipeline.execute(() => this.attempt(operation, invoke), { idempotent: false })
+      : this.attempt(operation, invoke);
+  }
+
+  private async attempt<Res>(
     operation: string,
     invoke: (md: Metadata, opts: CallOptions, cb: Callback<Res>) => unknown,
   ): Promise<Res> {
