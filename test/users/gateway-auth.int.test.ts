@@ -118,7 +118,7 @@ describe('when the user service goes down', () => {
       issuer: ISSUER,
       audience: AUDIENCE,
     });
-    const gw = await buildTestGateway({ routes: [usersRoutes(users)], authenticator });
+    const gw = await buildTestGateway({ routes: [usersRoutes(users)], authenticator, store: h.store });
     gw.deps.health.register({
       name: 'users',
       required: true,

@@ -35,10 +35,11 @@ export interface UsersHarness {
 
 /** A PGlite store, the reference user service on loopback and a registered `svc_gateway` account. */
 export async function startUsersHarness(
-  opts: { tls?: UserServiceTls; now?: () => Date; tokenTtlSeconds?: number } = {},
+  opts: { tls?: UserServiceTls; now?: () => Date; tokenTtlSeconds?: number; store?: Store } = {},
 ): Promise<UsersHarness> {
-  const store = await PgliteStore.open('memory://');
-  await migrate(store);
+  // Opening PGlite compiles its wasm (seconds on a loaded machine): suites with several services share one.
+  const store = opts.store ?? (await PgliteStore.open('memory://'));
+  if (!opts.store) await migrate(store);
   const logger = createLogger({ level: 'silent' });
   const sandbox = await startUserService({
     store,
@@ -81,7 +82,7 @@ export async function startUsersHarness(
     async stop() {
       for (const c of clients) c.close();
       await sandbox.stop();
-      await store.close();
+      if (!opts.store) await store.close();
     },
   };
 }

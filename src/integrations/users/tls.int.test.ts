@@ -1,14 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestPki, type TestPki } from '../../../test/users/certs.js';
 import { DEV_PASSWORD, startUsersHarness, type UsersHarness } from '../../../test/users/harness.js';
+import { migrate } from '../../kernel/store/migrate.js';
+import { PgliteStore } from '../../kernel/store/pglite-store.js';
+import type { Store } from '../../kernel/store/store.js';
 
 // Certificates are made with the openssl CLI at test time (test/users/certs.ts).
 const pki: TestPki = makeTestPki();
+// One store for both servers (they run one after the other); opening PGlite is the slow part.
+let store: Store;
+beforeAll(async () => {
+  store = await PgliteStore.open('memory://');
+  await migrate(store);
+});
+afterAll(() => store.close());
 
 describe('UserServiceIntegration over TLS', () => {
   let h: UsersHarness;
   beforeAll(async () => {
-    h = await startUsersHarness({ tls: { cert: pki.server.cert, key: pki.server.key } });
+    h = await startUsersHarness({ store, tls: { cert: pki.server.cert, key: pki.server.key } });
   });
   afterAll(() => h.stop());
 
@@ -41,6 +51,7 @@ describe('UserServiceIntegration over mutual TLS', () => {
   let h: UsersHarness;
   beforeAll(async () => {
     h = await startUsersHarness({
+      store,
       tls: { cert: pki.server.cert, key: pki.server.key, ca: pki.ca, requireClientCert: true },
     });
   });
