@@ -4,6 +4,7 @@ import type { RouteModule } from '../../gateway/types.js';
 import { paymentWebhookRoutes } from '../../gateway/webhooks/payments.js';
 import { PaymentIntegration, PaymentWebhookProcessor } from '../../integrations/payments/index.js';
 import { ConfigError } from '../../kernel/config/index.js';
+import { RetryBudget } from '../../kernel/resilience/index.js';
 import { createPaymentsSandbox, type PaymentsSandbox } from '../../sandbox/payments/index.js';
 import type { Component, ComponentHandle, RuntimeContext } from '../runtime.js';
 
@@ -56,7 +57,7 @@ export const paymentsComponent: Component = {
       sandbox = await createPaymentsSandbox({
         apiKeys: [{ apiKey: config.paymentsApiKey, secrets: config.paymentsApiSecrets }],
         webhookEndpoints: [{ url: webhookUrl, secrets: config.paymentsWebhookSecrets }],
-        logger: logger.child({ component: 'payments-sandbox' }),
+        logger: ctx.logger.child({ component: 'payments-sandbox' }),
       });
       baseUrl = await sandbox.listen();
       logger.info({ url: baseUrl }, 'payments sandbox listening');
@@ -74,6 +75,11 @@ export const paymentsComponent: Component = {
       maxAttempts: config.paymentsMaxAttempts,
       attemptTimeoutMs: config.paymentsAttemptTimeoutMs,
       totalTimeoutMs: config.paymentsTotalTimeoutMs,
+      // Retries across all payment operations stay a bounded share of traffic (no retry storms).
+      retryBudget: new RetryBudget({
+        ratio: config.retryBudgetRatio,
+        minPerSecond: config.retryBudgetMinPerSecond,
+      }),
     });
     const webhooks = new PaymentWebhookProcessor(store, integration, logger);
     health.register({

@@ -93,6 +93,6 @@ export function resolveOptions(o: PaymentIntegrationOptions): ResolvedOptions {
     breaker: { kind: 'consecutive', threshold: 10, halfOpenAfterMs: 5_000 },
     connections: 32,
     now: () => new Date(),
-    ...o,
+    ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)),
   } as ResolvedOptions;
 }

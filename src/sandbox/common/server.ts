@@ -62,6 +62,7 @@ export async function createSandboxServer(opts: SandboxServerOptions): Promise<S
   const app = Fastify({
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
     forceCloseConnections: true,
+    disableRequestLogging: true,
     genReqId: () => `req_${randomBytes(8).toString('hex')}`,
     bodyLimit: 1024 * 1024,
   });
