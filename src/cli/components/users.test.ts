@@ -13,7 +13,7 @@ const ctx = (overrides: Partial<Record<keyof Config, unknown>>): RuntimeContext 
     health: new HealthRegistry(),
     store: undefined as never,
     flags: undefined as never,
-  }) as RuntimeContext;
+  }) as unknown as RuntimeContext;
 
 describe('users component configuration', () => {
   it('refuses a remote target without a service-account key', async () => {
