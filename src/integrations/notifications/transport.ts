@@ -84,86 +84,111 @@ export class RabbitOutboxTransport implements OutboxTransport {
       this.outcomes?.inc({ outcome: 'unavailable' }, records.length);
       return records.map((r) => ({ id: r.id, ok: false as const, error }));
     }
-    const pending: Array<Promise<PublishResult>> = [];
+    const results = await this.publishOn(ch, records);
+    const confirmed = results.filter((r) => r.ok);
+    this.outcomes?.inc({ outcome: 'confirmed' }, confirmed.length);
+    if (results.length > confirmed.length)
+      this.outcomes?.inc({ outcome: 'failed' }, results.length - confirmed.length);
+    if (confirmed.length > 0 && this.opts.onConfirmed) {
+      const okIds = new Set(confirmed.map((r) => r.id));
+      await this.opts
+        .onConfirmed(records.filter((r) => okIds.has(r.id)))
+        .catch((err) =>
+          this.opts.logger.warn(
+            { err },
+            'post-confirm hook failed (statuses catch up from delivery reports)',
+          ),
+        );
+    }
+    return results;
+  }
+
+  /**
+   * Publishes every record and waits for all confirms (or the timeout). One counter and one promise per batch,
+   * not one per message: the confirm callbacks write straight into `results`.
+   */
+  private async publishOn(ch: ConfirmChannel, records: OutboxRecord[]): Promise<PublishResult[]> {
+    const results: Array<PublishResult | undefined> = new Array(records.length);
+    let remaining = records.length;
+    let finish: () => void = () => {};
+    const allSettled = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    const settle = (i: number, r: PublishResult) => {
+      if (results[i]) return;
+      results[i] = r;
+      if (--remaining === 0) finish();
+    };
     let closed = false;
     const onClose = () => {
       closed = true;
     };
     ch.once('close', onClose);
+    const routes = new Map<string, { exchange: string; routingKey: string }>();
     try {
-      for (const r of records) {
+      for (let i = 0; i < records.length; i++) {
+        const r = records[i]!;
         if (closed) {
-          pending.push(
-            Promise.resolve({
-              id: r.id,
-              ok: false,
-              error: notificationErrors.brokerUnavailable('channel closed before publish'),
-            }),
-          );
+          settle(i, {
+            id: r.id,
+            ok: false,
+            error: notificationErrors.brokerUnavailable('channel closed before publish'),
+          });
           continue;
         }
-        const { exchange, routingKey } = parseDestination(r.destination);
+        let route = routes.get(r.destination);
+        if (!route) {
+          route = parseDestination(r.destination);
+          routes.set(r.destination, route);
+        }
         let writable = true;
-        pending.push(
-          new Promise<PublishResult>((resolve) => {
-            try {
-              writable = ch.publish(
-                exchange,
-                routingKey,
-                Buffer.from(JSON.stringify(r.payload)),
-                publishProperties(r),
-                (err) => {
-                  if (err) {
-                    const closedErr = /closed/i.test(String(err?.message ?? err));
-                    resolve({
-                      id: r.id,
-                      ok: false,
-                      error: closedErr
-                        ? notificationErrors.brokerUnavailable('channel closed before the broker confirmed')
-                        : notificationErrors.publishNacked('the broker refused the message (basic.nack)'),
-                    });
-                  } else if (this.returned.delete(r.id)) {
-                    resolve({
-                      id: r.id,
-                      ok: false,
-                      error: notificationErrors.unroutable(`no queue is bound for ${r.destination}`),
-                    });
-                  } else resolve({ id: r.id, ok: true });
-                },
-              );
-            } catch (err) {
-              resolve({
-                id: r.id,
-                ok: false,
-                error: notificationErrors.brokerUnavailable(`publish failed: ${(err as Error).message}`),
-              });
-            }
-          }),
-        );
+        try {
+          writable = ch.publish(
+            route.exchange,
+            route.routingKey,
+            Buffer.from(JSON.stringify(r.payload)),
+            publishProperties(r),
+            (err) => {
+              if (err) {
+                const lost = /closed/i.test(String(err?.message ?? err));
+                settle(i, {
+                  id: r.id,
+                  ok: false,
+                  error: lost
+                    ? notificationErrors.brokerUnavailable('channel closed before the broker confirmed')
+                    : notificationErrors.publishNacked('the broker refused the message (basic.nack)'),
+                });
+              } else if (this.returned.delete(r.id)) {
+                settle(i, {
+                  id: r.id,
+                  ok: false,
+                  error: notificationErrors.unroutable(`no queue is bound for ${r.destination}`),
+                });
+              } else settle(i, { id: r.id, ok: true });
+            },
+          );
+        } catch (err) {
+          settle(i, {
+            id: r.id,
+            ok: false,
+            error: notificationErrors.brokerUnavailable(`publish failed: ${(err as Error).message}`),
+          });
+        }
         if (!writable && !closed) await waitForDrain(ch);
       }
-      const results = await withTimeout(pending, records, this.confirmTimeoutMs, () => {
-        // Confirms are lost for good on this channel; a fresh one starts clean.
-        this.dropChannel();
-      });
-      const ok = results.filter((r) => r.ok).length;
-      this.outcomes?.inc({ outcome: 'confirmed' }, ok);
-      if (results.length > ok) this.outcomes?.inc({ outcome: 'failed' }, results.length - ok);
-      if (ok > 0 && this.opts.onConfirmed) {
-        const okIds = new Set(results.filter((r) => r.ok).map((r) => r.id));
-        await this.opts
-          .onConfirmed(records.filter((r) => okIds.has(r.id)))
-          .catch((err) =>
-            this.opts.logger.warn(
-              { err },
-              'post-confirm hook failed (statuses catch up from delivery reports)',
-            ),
-          );
-      }
-      return results;
+      const timer = setTimeout(finish, this.confirmTimeoutMs);
+      await allSettled;
+      clearTimeout(timer);
     } finally {
       ch.off('close', onClose);
     }
+    if (remaining > 0) {
+      // Confirms are lost for good on this channel; a fresh one starts clean.
+      this.dropChannel();
+      const error = notificationErrors.confirmTimeout(`no broker confirm within ${this.confirmTimeoutMs} ms`);
+      for (let i = 0; i < records.length; i++) results[i] ??= { id: records[i]!.id, ok: false, error };
+    }
+    return results as PublishResult[];
   }
 
   private async confirmChannel(): Promise<ConfirmChannel> {
@@ -214,36 +239,4 @@ function waitForDrain(ch: ConfirmChannel): Promise<void> {
     ch.once('drain', done);
     ch.once('close', done);
   });
-}
-
-async function withTimeout(
-  pending: Array<Promise<PublishResult>>,
-  records: OutboxRecord[],
-  ms: number,
-  onTimeout: () => void,
-): Promise<PublishResult[]> {
-  const settled: Array<PublishResult | undefined> = new Array(pending.length);
-  pending.forEach((p, i) => {
-    void p.then((r) => {
-      settled[i] = r;
-    });
-  });
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = await Promise.race([
-    Promise.all(pending).then(() => false),
-    new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(true), ms);
-    }),
-  ]);
-  clearTimeout(timer);
-  if (!timedOut) return Promise.all(pending);
-  onTimeout();
-  return records.map(
-    (r, i) =>
-      settled[i] ?? {
-        id: r.id,
-        ok: false as const,
-        error: notificationErrors.confirmTimeout(`no broker confirm within ${ms} ms`),
-      },
-  );
 }
