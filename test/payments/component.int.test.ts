@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PaymentsHandle, paymentsComponent } from '../../src/cli/components/payments.js';
 import { createRuntime, type Runtime } from '../../src/cli/runtime.js';
@@ -57,6 +58,8 @@ describe('payments component (PAYMENTS_BASE_URL=sandbox)', () => {
     expect(rows.every((r) => r.processed_at !== null)).toBe(true);
     expect(p.status).toBe('succeeded');
     const doc = (await (await fetch(`${runtime.url}/openapi.json`)).json()) as any;
+    expect((await new Validator().validate(doc)).valid).toBe(true);
+    expect(doc.paths['/v1/payments'].post.responses['402'].description).toContain('PAYMENTS_CARD_DECLINED');
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining([
         '/v1/payments',

@@ -74,6 +74,40 @@ const subscriptionSchema = z.object({
   updatedAt: z.string(),
 });
 
+/** RFC 9457 problem details; `code` is one of docs/errors.md. Extension members (declineCode, paymentId, …) pass. */
+const problem = (codes: string) =>
+  z
+    .looseObject({
+      type: z.string(),
+      title: z.string(),
+      status: z.number().int(),
+      detail: z.string(),
+      code: z.string(),
+      requestId: z.string(),
+    })
+    .describe(`application/problem+json; code: ${codes}`);
+const READ_ERRORS = {
+  404: problem('PAYMENTS_NOT_FOUND'),
+  502: problem('PAYMENTS_UPSTREAM_ERROR'),
+  503: problem('PAYMENTS_PROVIDER_UNAVAILABLE, CIRCUIT_OPEN'),
+};
+const WRITE_ERRORS = {
+  400: problem(
+    'VALIDATION_FAILED, PAYMENTS_INVALID_REQUEST, PAYMENTS_REFUND_AMOUNT_TOO_LARGE, IDEMPOTENCY_KEY_REQUIRED, IDEMPOTENCY_KEY_INVALID',
+  ),
+  402: problem('PAYMENTS_CARD_DECLINED (declineCode, paymentId), PAYMENTS_PROCESSING_ERROR'),
+  404: problem('PAYMENTS_NOT_FOUND'),
+  409: problem(
+    'IDEMPOTENCY_KEY_IN_FLIGHT, PAYMENTS_IDEMPOTENCY_CONFLICT, PAYMENTS_ALREADY_REFUNDED, PAYMENTS_NOT_REFUNDABLE',
+  ),
+  422: problem('IDEMPOTENCY_KEY_REUSED'),
+  429: problem('PAYMENTS_RATE_LIMITED, RATE_LIMITED (Retry-After)'),
+  502: problem(
+    'PAYMENTS_OUTCOME_UNKNOWN (retry with the same key), PAYMENTS_AUTHENTICATION_FAILED, PAYMENTS_UPSTREAM_ERROR',
+  ),
+  503: problem('PAYMENTS_PROVIDER_UNAVAILABLE, CIRCUIT_OPEN, BULKHEAD_FULL'),
+};
+
 const idempotencyHeader = z.object({
   'idempotency-key': z
     .string()
@@ -135,7 +169,7 @@ export function paymentRoutes(payments: PaymentIntegration): RouteModule {
               metadata: metadataSchema.optional(),
               receiptEmail: z.email().max(254).optional(),
             }),
-            response: { 201: paymentSchema, 202: paymentSchema },
+            response: { 201: paymentSchema, 202: paymentSchema, ...WRITE_ERRORS },
           },
         },
         async (request, reply) =>
@@ -162,7 +196,7 @@ export function paymentRoutes(payments: PaymentIntegration): RouteModule {
             description:
               'A payment whose outcome is `unknown` is reconciled with the processor first. 404 PAYMENTS_NOT_FOUND.',
             params: idParams,
-            response: { 200: paymentSchema },
+            response: { 200: paymentSchema, ...READ_ERRORS },
           },
         },
         async (request) => payments.getPayment(request.params.id),
@@ -201,7 +235,7 @@ export function paymentRoutes(payments: PaymentIntegration): RouteModule {
               amount: z.number().int().min(1).max(99_999_999).optional(),
               reason: z.enum(['duplicate', 'fraudulent', 'requested_by_customer']).optional(),
             }),
-            response: { 201: refundSchema, 202: refundSchema },
+            response: { 201: refundSchema, 202: refundSchema, ...WRITE_ERRORS },
           },
         },
         async (request, reply) =>
@@ -235,7 +269,7 @@ export function paymentRoutes(payments: PaymentIntegration): RouteModule {
             tags: ['payments'],
             summary: 'Refunds of a payment',
             params: idParams,
-            response: { 200: z.object({ data: z.array(refundSchema) }) },
+            response: { 200: z.object({ data: z.array(refundSchema) }), ...READ_ERRORS },
           },
         },
         async (request) => {
@@ -260,7 +294,7 @@ export function paymentRoutes(payments: PaymentIntegration): RouteModule {
               trialPeriodDays: z.number().int().min(0).max(730).optional(),
               metadata: metadataSchema.optional(),
             }),
-            response: { 201: subscriptionSchema },
+            response: { 201: subscriptionSchema, ...WRITE_ERRORS },
           },
         },
         async (request, reply) =>
@@ -283,7 +317,7 @@ export function paymentRoutes(payments: PaymentIntegration): RouteModule {
             description: '`refresh=true` re-reads it from the processor first. 404 PAYMENTS_NOT_FOUND.',
             params: idParams,
             querystring: z.object({ refresh: z.enum(['true', 'false']).optional() }),
-            response: { 200: subscriptionSchema },
+            response: { 200: subscriptionSchema, ...READ_ERRORS },
           },
         },
         async (request) =>
@@ -301,7 +335,7 @@ export function paymentRoutes(payments: PaymentIntegration): RouteModule {
               'At once (default), or at the end of the current period with `atPeriodEnd=true`. Idempotent.',
             params: idParams,
             querystring: z.object({ atPeriodEnd: z.enum(['true', 'false']).optional() }),
-            response: { 200: subscriptionSchema },
+            response: { 200: subscriptionSchema, ...READ_ERRORS },
           },
         },
         async (request) =>

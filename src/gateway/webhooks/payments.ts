@@ -26,7 +26,15 @@ export function paymentWebhookRoutes(processor: PaymentWebhookProcessor): RouteM
             description:
               'Signed with `Webhook-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` (one v1 per active secret). 401 PAYMENTS_WEBHOOK_SIGNATURE_INVALID when no secret matches or the timestamp is more than PAYMENTS_WEBHOOK_TOLERANCE_SECONDS away; 400 PAYMENTS_INVALID_REQUEST when the body is not an event.',
             headers: z.object({ 'webhook-signature': z.string().optional() }),
-            response: { 200: z.object({ received: z.literal(true), duplicate: z.boolean() }) },
+            response: {
+              200: z.object({ received: z.literal(true), duplicate: z.boolean() }),
+              400: z
+                .looseObject({ code: z.string() })
+                .describe('application/problem+json; code: PAYMENTS_INVALID_REQUEST'),
+              401: z
+                .looseObject({ code: z.string() })
+                .describe('application/problem+json; code: PAYMENTS_WEBHOOK_SIGNATURE_INVALID'),
+            },
           },
         },
         async (request) => {
