@@ -6,8 +6,8 @@ import amqp, {
   type ConsumeMessage,
   type RecoveringChannelModel,
 } from 'amqplib';
-import { z } from 'zod';
-import { FakePushProvider, FakeSmsProvider, type ProviderOutcome } from './providers.js';
+import { type DispatchOutcome, dispatch } from './dispatch.js';
+import { FakePushProvider, FakeSmsProvider } from './providers.js';
 import { SmtpSender, SmtpSink } from './smtp.js';
 import {
   declareServiceTopology,
@@ -40,27 +40,6 @@ export interface Report {
   providerMessageId?: string;
   reason?: string;
 }
-
-/** The service's own reading of a message (schema version 1); anything else is dead-lettered at once. */
-const messageSchema = z.object({
-  schemaVersion: z.literal(1),
-  id: z.string().min(1),
-  channel: z.enum(['email', 'sms', 'push']),
-  content: z.record(z.string(), z.unknown()),
-});
-const emailContent = z.object({
-  to: z.string(),
-  subject: z.string(),
-  text: z.string().optional(),
-  html: z.string().optional(),
-});
-const smsContent = z.object({ to: z.string(), text: z.string() });
-const pushContent = z.object({
-  deviceToken: z.string(),
-  title: z.string(),
-  body: z.string(),
-  data: z.record(z.string(), z.string()).optional(),
-});
 
 type Final = { reports: Report[]; action: 'ack' | 'dead-letter' };
 
@@ -262,34 +241,13 @@ export class ReferenceNotificationService extends EventEmitter {
     return this.settle(ch, msg, final);
   }
 
-  private async deliver(
+  private deliver(
     channel: ServiceChannel,
     id: string,
     body: Buffer,
     attempt: number,
-  ): Promise<ProviderOutcome | { kind: 'invalid'; provider: string; reason: string }> {
-    let parsed: z.infer<typeof messageSchema>;
-    try {
-      parsed = messageSchema.parse(JSON.parse(body.toString('utf8')));
-      if (parsed.channel !== channel) throw new Error(`a ${parsed.channel} message on the ${channel} queue`);
-    } catch (err) {
-      return {
-        kind: 'invalid',
-        provider: 'sandbox',
-        reason: `invalid message: ${(err as Error).message.slice(0, 200)}`,
-      };
-    }
-    const c = parsed.content;
-    const content =
-      channel === 'email'
-        ? emailContent.safeParse(c)
-        : channel === 'sms'
-          ? smsContent.safeParse(c)
-          : pushContent.safeParse(c);
-    if (!content.success) return { kind: 'invalid', provider: 'sandbox', reason: 'invalid message content' };
-    if (channel === 'email') return this.sender!.send(id, content.data as z.infer<typeof emailContent>);
-    if (channel === 'sms') return this.sms.send(id, content.data as z.infer<typeof smsContent>, attempt);
-    return this.push.send(id, content.data as z.infer<typeof pushContent>, attempt);
+  ): Promise<DispatchOutcome> {
+    return dispatch({ smtp: this.sender!, sms: this.sms, push: this.push }, channel, id, body, attempt);
   }
 
   /** Publishes a copy with the next attempt number to the retry queue for this attempt's delay. */
