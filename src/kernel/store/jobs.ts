@@ -37,6 +37,7 @@ export type JobOutcome = undefined | { rescheduleInMs: number };
 export type JobHandler = (
   job: JobRecord,
   ctx: { signal: AbortSignal },
+  // biome-ignore lint/suspicious/noConfusingVoidType: a handler that returns nothing is the common case
 ) => Promise<JobOutcome | undefined | void>;
 
 /** Schedules a job (inside the caller's transaction when given one). With a live dedupe key, returns the existing job. */
