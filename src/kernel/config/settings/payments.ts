@@ -27,7 +27,7 @@ export const paymentsSettings = {
     schema: secretList,
     default: { development: ['sk_test_carebridge_dev_1'], test: ['sk_test_carebridge_dev_1'] },
     description:
-      'Request-signing secrets, comma-separated (the first is current; list two during a rotation).',
+      'Request-signing secrets, comma-separated; every request carries one signature per secret (list new and old during a rotation).',
     secret: true,
     requiredInProduction: true,
   }),
