@@ -1,9 +1,24 @@
-import { credentials, Metadata, makeGenericClientConstructor, type ServiceError } from '@grpc/grpc-js';
+import path from 'node:path';
+import {
+  type ChannelCredentials,
+  type ClientDuplexStream,
+  credentials,
+  loadPackageDefinition,
+  Metadata,
+  makeGenericClientConstructor,
+  type ServiceError,
+} from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
 import { service as healthService } from 'grpc-health-check';
 import { type CryptoKey, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startUsersHarness, type UsersHarness } from '../../../test/users/harness.js';
 import { RoleServiceClient, SCOPES, SERVICE_ACCOUNT_AUDIENCE } from '../../protocols/proto/index.js';
+
+interface ReflectionClient {
+  ServerReflectionInfo(): ClientDuplexStream<object, object>;
+  close(): void;
+}
 
 describe('reference user service: service-account authentication on every call', () => {
   let h: UsersHarness;
@@ -64,6 +79,36 @@ describe('reference user service: service-account authentication on every call',
   it('answers PERMISSION_DENIED (7) to an account lacking the scope', async () => {
     const key = await h.addAccount('svc_checker', [SCOPES.permissionsCheck]);
     expect(await listRoles(bearer(await sign('svc_checker', key)))).toEqual({ code: 7 });
+  });
+
+  it('lists its services through server reflection', async () => {
+    const def = loadSync('grpc/reflection/v1/reflection.proto', {
+      includeDirs: [path.resolve('node_modules/@grpc/reflection/build/proto')],
+      keepCase: true,
+    });
+    const pkg = loadPackageDefinition(def) as unknown as {
+      grpc: {
+        reflection: { v1: { ServerReflection: new (t: string, c: ChannelCredentials) => ReflectionClient } };
+      };
+    };
+    const refl = new pkg.grpc.reflection.v1.ServerReflection(h.sandbox.address, credentials.createInsecure());
+    const names = await new Promise<string[]>((resolve, reject) => {
+      const call = refl.ServerReflectionInfo();
+      call.on('data', (msg: { list_services_response?: { service: Array<{ name: string }> } }) => {
+        resolve((msg.list_services_response?.service ?? []).map((s) => s.name));
+        call.end();
+      });
+      call.on('error', reject);
+      call.write({ list_services: '*' });
+    });
+    refl.close();
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'carebridge.users.v1.UserService',
+        'carebridge.users.v1.RoleService',
+        'carebridge.users.v1.PermissionService',
+      ]),
+    );
   });
 
   it('serves grpc.health.v1 without credentials', async () => {
