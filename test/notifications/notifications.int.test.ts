@@ -111,6 +111,46 @@ describe('notifications over RabbitMQ', () => {
     expect(state.pushLog.find((m) => m.notificationId === push.id)?.title).toBe('Refill');
   });
 
+  it('delivers a message published twice with the same messageId only once', async () => {
+    const { integration, service } = stack.handle;
+    const push = await integration.sendPush({
+      deviceToken: 'fcm_token_dup_0123456789',
+      title: 'Once',
+      body: 'only once',
+    });
+    await statuses.wait([push.id], ['delivered']);
+    const { rows } = await store.query<{ payload: unknown }>('SELECT payload FROM outbox WHERE id = $1', [
+      push.id,
+    ]);
+    // What the relay does when a confirm was lost: publish the same row again.
+    const conn = await amqp.connect(vhost.url);
+    try {
+      const ch = await conn.createConfirmChannel();
+      const answered = new Promise<void>((resolve) => {
+        const onReport = (r: { notificationId: string; status: string }) => {
+          if (r.notificationId !== push.id || r.status !== 'delivered') return;
+          service!.off('report', onReport);
+          resolve();
+        };
+        service!.on('report', onReport);
+      });
+      await new Promise<void>((resolve, reject) =>
+        ch.sendToQueue(
+          'push_notifications',
+          Buffer.from(JSON.stringify(rows[0]?.payload)),
+          { messageId: push.id, persistent: true },
+          (err) => (err ? reject(err) : resolve()),
+        ),
+      );
+      await answered; // the duplicate is answered from the dedupe map with the same reports
+    } finally {
+      await conn.close();
+    }
+    expect(service!.deliveries.get(push.id)).toBe(1);
+    expect(service!.push.log.filter((p) => p.notificationId === push.id)).toHaveLength(1);
+    expect((await integration.getStatus(push.id)).status).toBe('delivered');
+  });
+
   it('reports permanent failures, bounces and recovered transient failures with the provider reason', async () => {
     const { integration } = stack.handle;
     const invalid = await integration.sendSms({ to: '+15005550001', text: 'x' });
