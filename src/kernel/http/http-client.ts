@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { Counter, Histogram } from 'prom-client';
 import { Pool } from 'undici';
@@ -165,13 +166,22 @@ export class HttpClient {
     const labels = { integration: this.integration, operation: req.operation, outcome: 'error' };
     const pool = this.poolFor(signable.origin);
     let phase: 'request' | 'body' = 'request';
+    // undici gets an EventEmitter bridged from the caller's AbortSignal, and the bridge is removed as soon as
+    // the body is read. Handing undici the AbortSignal itself leaves its listener attached until a later
+    // tick, which stops the pipeline from recycling the signal (see takeController in resilience/pipeline.ts).
+    const signal = req.signal;
+    if (signal?.aborted)
+      throw networkError(signal.reason, { integration: this.integration, aborted: true, phase });
+    const abortBridge = signal ? new EventEmitter() : undefined;
+    const onAbort = abortBridge ? () => abortBridge.emit('abort') : undefined;
+    if (onAbort) signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const r = await pool.request({
         method: signable.method as 'GET',
         path: signable.path,
         headers: signable.headers,
         body: signable.body,
-        signal: req.signal,
+        signal: abortBridge,
       });
       phase = 'body';
       const text = await r.body.text();
@@ -193,6 +203,8 @@ export class HttpClient {
       this.observe(labels, started);
       if (this.debug) this.log(signable, req, e.code, started);
       throw e;
+    } finally {
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
     }
   }
 

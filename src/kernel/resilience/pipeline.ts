@@ -276,26 +276,25 @@ class ResiliencePipeline<T> implements Pipeline {
  * Attempt signals are recycled. On Node 20 the first listener added to a fresh AbortSignal costs ~20 µs
  * (undici adds one per request): that alone was a third of the client's CPU per request in bench/http.ts,
  * while a signal that has had a listener before costs ~1 µs. A controller is reused only if it was never
- * aborted and nothing listens to it any more, so no one can observe a later attempt's abort; `fn` must not
- * use `ctx.signal` after it settled (the contract of an attempt signal anyway).
+ * aborted and nothing listens to it when the attempt ends (HttpClient removes its listener before it
+ * returns), so no one can observe a later attempt's abort; `fn` must not use `ctx.signal` after it settled
+ * (the contract of an attempt signal anyway).
  */
-const released: AbortController[] = [];
-const RELEASED_MAX = 1024;
+const controllerPool: AbortController[] = [];
+const CONTROLLER_POOL_MAX = 1024;
 
 function takeController(): AbortController {
-  // undici drops its listener a tick after the body is read, so a released controller is checked here,
-  // when it is about to be reused, rather than when the attempt ends.
-  for (let i = 0; i < 4 && released.length > 0; i++) {
-    const c = released.shift() as AbortController;
-    if (c.signal.aborted) continue;
-    if (getEventListeners(c.signal, 'abort').length === 0) return c;
-    released.push(c);
-  }
-  return new AbortController();
+  return controllerPool.pop() ?? new AbortController();
 }
 
 function releaseController(ctrl: AbortController): void {
-  if (!ctrl.signal.aborted && released.length < RELEASED_MAX) released.push(ctrl);
+  if (
+    !ctrl.signal.aborted &&
+    controllerPool.length < CONTROLLER_POOL_MAX &&
+    getEventListeners(ctrl.signal, 'abort').length === 0
+  ) {
+    controllerPool.push(ctrl);
+  }
 }
 
 /** A failed attempt plus the retry decision taken for it (read by the shared retry policy, then unwrapped). */
