@@ -16,7 +16,7 @@ const visa = (amount = 1250, extra: Record<string, unknown> = {}) => ({
 
 beforeAll(async () => {
   sandbox = await createPaymentsSandbox({
-    engine: { slowResponseMs: 300 },
+    engine: { slowResponseMs: 1500 },
     webhooks: { retryDelaysMs: [20, 20, 20] },
   });
   await sandbox.listen();
@@ -78,7 +78,9 @@ describe('payments sandbox: charges and idempotency', () => {
   it('answers 409 while the first request with a key is still executing', async () => {
     const slow = visa(1250, { payment_method: 'pm_card_slow' });
     const first = call('POST', '/api/v1/charges', slow, { idempotencyKey: 'slow-1' });
-    await new Promise((r) => setTimeout(r, 50));
+    // Wait until the first request holds the key (it is executing), instead of guessing with a sleep.
+    while ((await control(sandbox.url, '/_sandbox/state')).counts.idempotencyKeys < 1)
+      await new Promise(setImmediate);
     const second = await call('POST', '/api/v1/charges', slow, { idempotencyKey: 'slow-1' });
     expect(second.status).toBe(409);
     expect(second.body.error.code).toBe('idempotency_key_in_use');
