@@ -124,7 +124,11 @@ describe('v1 verification', () => {
   it('missing_signature_header when a header is absent', async () => {
     const i = input(signed());
     delete i.headers['x-nonce'];
-    expect(await verify(i)).toMatchObject({ ok: false, code: 'missing_signature_header' });
+    expect(await verify(i)).toMatchObject({
+      ok: false,
+      code: 'missing_signature_header',
+      message: 'Missing signing header(s): X-Nonce.',
+    });
   });
 
   it('invalid_api_key for an unknown key', async () => {

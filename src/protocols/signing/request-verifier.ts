@@ -54,14 +54,17 @@ export async function verifyV1Request(input: V1VerifyInput, opts: V1VerifyOption
   const nonce = h(HEADERS.nonce);
   const digest = h(HEADERS.contentSha256);
   const signatureHeader = h(HEADERS.signature);
-  const missing = Object.entries({ apiKey, timestamp, nonce, digest, signatureHeader })
-    .filter(([, v]) => !v)
-    .map(([k]) => k);
-  if (missing.length > 0 || !apiKey || !timestamp || !nonce || !digest || !signatureHeader) {
-    return fail(
-      'missing_signature_header',
-      'X-Api-Key, X-Timestamp, X-Nonce, Content-SHA256 and X-Signature are required.',
-    );
+  if (!apiKey || !timestamp || !nonce || !digest || !signatureHeader) {
+    const missing = Object.entries({
+      'X-Api-Key': apiKey,
+      'X-Timestamp': timestamp,
+      'X-Nonce': nonce,
+      'Content-SHA256': digest,
+      'X-Signature': signatureHeader,
+    })
+      .filter(([, v]) => !v)
+      .map(([k]) => k);
+    return fail('missing_signature_header', `Missing signing header(s): ${missing.join(', ')}.`);
   }
   const secrets = opts.secretsFor(apiKey);
   if (!secrets || secrets.length === 0) return fail('invalid_api_key', 'The API key is unknown or revoked.');
