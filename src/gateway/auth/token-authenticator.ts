@@ -47,6 +47,8 @@ export class TokenAuthenticator implements Authenticator {
         issuer: this.opts.issuer,
         audience: this.opts.audience,
         algorithms: ['ES256', 'EdDSA'],
+        // RFC 9068 access tokens only: a service-account JWT or an ID token cannot stand in for one.
+        typ: 'at+jwt',
         clockTolerance: this.opts.clockToleranceSeconds ?? 30,
         requiredClaims: ['sub', 'exp', 'jti'],
         ...(this.opts.now ? { currentDate: this.opts.now() } : {}),
