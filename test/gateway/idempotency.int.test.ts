@@ -18,13 +18,21 @@ function widgetRoutes() {
         '/widgets',
         {
           config: { permission: 'widgets:create' },
-          schema: { body: z.object({ size: z.number(), decline: z.boolean().optional() }) },
+          schema: {
+            body: z.object({
+              size: z.number(),
+              decline: z.boolean().optional(),
+              flaky: z.boolean().optional(),
+            }),
+          },
         },
         async (request, reply) =>
           withIdempotency(deps, request, reply, 'widgets', async (ctx) => {
             state.keys.push(ctx.key);
             await state.gate;
             if (request.body.decline) throw errors.conflict('Widget declined.');
+            if (request.body.flaky && state.keys.length === 1)
+              throw errors.upstreamTimeout('Provider did not answer.');
             state.created += 1;
             return {
               status: 201,
@@ -150,6 +158,37 @@ describe.each(storeFactories)('Idempotency-Key on gateway POSTs ($name)', (facto
       expect(b.headers['idempotent-replayed']).toBe('true');
       expect(b.json()).toMatchObject({ code: 'CONFLICT' });
       expect(state.keys).toHaveLength(1);
+    } finally {
+      await gw.close();
+      await gw.store.close();
+    }
+  });
+
+  it('releases the key after a retryable failure so the client can retry with it', async () => {
+    const { state, mod } = widgetRoutes();
+    const gw = await buildTestGateway({
+      routes: [mod],
+      authenticator: allowAll,
+      store: await factory.open(),
+    });
+    try {
+      const send = () =>
+        gw.app.inject({
+          method: 'POST',
+          url: '/v1/widgets',
+          headers: { 'idempotency-key': 'f1' },
+          payload: { size: 1, flaky: true },
+        });
+      const a = await send();
+      expect(a.statusCode).toBe(504);
+      expect(a.json()).toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
+      const b = await send();
+      expect(b.statusCode).toBe(201);
+      expect(b.headers['idempotent-replayed']).toBeUndefined();
+      const c = await send();
+      expect(c.headers['idempotent-replayed']).toBe('true');
+      expect(state.created).toBe(1);
+      expect(state.keys).toHaveLength(2);
     } finally {
       await gw.close();
       await gw.store.close();
