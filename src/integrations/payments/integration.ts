@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type CareBridgeError, isCareBridgeError } from '../../kernel/errors/index.js';
+import type { CareBridgeError } from '../../kernel/errors/index.js';
 import { HttpClient } from '../../kernel/http/index.js';
 import { CircuitBreaker } from '../../kernel/resilience/index.js';
 import { hashRequest } from '../../kernel/store/idempotency.js';
@@ -7,6 +7,7 @@ import { V1RequestSigner } from '../../protocols/signing/index.js';
 import { paymentErrors, toCareBridgeError } from './errors.js';
 import { PaymentLedger } from './ledger.js';
 import { type PaymentIntegrationOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import { finalize, PaymentFlow } from './payment-flow.js';
 import { Processor } from './processor.js';
 import { RefundFlow } from './refund-flow.js';
 import {
@@ -18,7 +19,7 @@ import {
   validate,
 } from './schemas.js';
 import { SubscriptionFlow } from './subscription-flow.js';
-import type { Page, Payment, ProviderCharge, ProviderList, Refund, Subscription } from './types.js';
+import type { Page, Payment, ProviderCharge, Refund, Subscription } from './types.js';
 
 export interface WriteOptions {
   /** The business operation this write is (e.g. `order-1234`); the same key never charges twice. */
@@ -43,6 +44,7 @@ export class PaymentIntegration {
   readonly processor: Processor;
   readonly subscriptions: SubscriptionFlow;
   private readonly refunds: RefundFlow;
+  private readonly payments: PaymentFlow;
   private readonly opts: ResolvedOptions;
   private readonly http: HttpClient;
   private readonly ownsHttp: boolean;
@@ -87,6 +89,7 @@ export class PaymentIntegration {
       totalTimeoutMs: o.totalTimeoutMs,
     });
     this.ledger = new PaymentLedger(o.store, o.now);
+    this.payments = new PaymentFlow(this.processor, this.ledger, o.reconcileRounds);
     this.refunds = new RefundFlow(this.processor, this.ledger, o.reconcileRounds, (id) =>
       this.reconcilePayment(id),
     );
@@ -131,7 +134,7 @@ export class PaymentIntegration {
     }
     const p = begun.payment;
     if (p.status === 'processing' || p.status === 'unknown')
-      return this.drivePayment(p.id, providerKey('pay', operationKey), !begun.created);
+      return this.payments.drive(p.id, providerKey('pay', operationKey), !begun.created);
     return finalize(p);
   }
 
@@ -158,7 +161,7 @@ export class PaymentIntegration {
     if (!p) throw paymentErrors.notFound(`No payment ${id}.`, { integration: 'payments' });
     if (p.status !== 'processing' && p.status !== 'unknown') return p;
     const key = (await this.ledger.paymentKey(id))!;
-    return this.drivePayment(id, key, true).catch((err: CareBridgeError) => {
+    return this.payments.drive(id, key, true).catch((err: CareBridgeError) => {
       if (err.code === 'PAYMENTS_CARD_DECLINED' || err.code === 'PAYMENTS_PROCESSING_ERROR')
         return this.ledger.getPayment(id) as Promise<Payment>;
       throw err;
@@ -186,14 +189,8 @@ export class PaymentIntegration {
   }
 
   /** Re-fetches a charge (used by webhook processing and reconciliation). */
-  async lookupCharge(paymentId: string): Promise<ProviderCharge | undefined> {
-    const r = await this.processor.call<ProviderList<ProviderCharge>>('charges.list', {
-      method: 'GET',
-      path: '/api/v1/charges',
-      query: { 'metadata[carebridge_payment_id]': paymentId, limit: 10 },
-    });
-    if (!r.ok) throw toCareBridgeError(r.answer);
-    return r.body.data[0];
+  lookupCharge(paymentId: string): Promise<ProviderCharge | undefined> {
+    return this.payments.lookup(paymentId);
   }
 
   /** A cheap signed read for /health/ready: the processor answers and accepts our credentials. */
@@ -216,109 +213,4 @@ export class PaymentIntegration {
   async close(): Promise<void> {
     if (this.ownsHttp) await this.http.close();
   }
-
-  private async drivePayment(id: string, key: string, reconcileFirst: boolean): Promise<Payment> {
-    const p = (await this.ledger.getPayment(id))!;
-    if (reconcileFirst) {
-      const found = await this.lookupCharge(id).catch(() => undefined);
-      if (found) return finalize(await this.ledger.applyCharge(id, found));
-    }
-    const body = {
-      amount: p.amount,
-      currency: p.currency.toLowerCase(),
-      customer: p.customerId,
-      payment_method: p.paymentMethod,
-      ...(p.description ? { description: p.description } : {}),
-      metadata: { ...p.metadata, carebridge_payment_id: id },
-    };
-    let lastError: unknown;
-    for (let round = 1; round <= this.opts.reconcileRounds; round++) {
-      let outcome: Awaited<ReturnType<Processor['call']>>;
-      try {
-        outcome = await this.processor.call<ProviderCharge>('charges.create', {
-          method: 'POST',
-          path: '/api/v1/charges',
-          json: body,
-          idempotencyKey: key,
-        });
-      } catch (err) {
-        // Sent (maybe) but no answer: the outcome is unknown. Look it up before deciding anything.
-        lastError = err;
-        const found = await this.lookupCharge(id).catch(() => undefined);
-        if (found) return finalize(await this.ledger.applyCharge(id, found));
-        continue; // nothing there: resending with the same key cannot charge twice
-      }
-      if (outcome.ok) return finalize(await this.ledger.applyCharge(id, outcome.body as ProviderCharge));
-      const err = toCareBridgeError(outcome.answer);
-      const chargeId = err.details?.providerChargeId;
-      if (typeof chargeId === 'string') {
-        const failed = await this.ledger.applyCharge(id, {
-          id: chargeId,
-          amount: p.amount,
-          currency: p.currency,
-          status: 'failed',
-          amount_refunded: 0,
-          failure_code: String(err.details?.providerCode ?? 'card_declined'),
-          failure_message: err.message,
-          outcome: { decline_code: (err.details?.declineCode as string | undefined) ?? null },
-          metadata: {},
-        });
-        return finalize(failed);
-      }
-      if (err.code !== 'PAYMENTS_AUTHENTICATION_FAILED') {
-        await this.ledger.markPayment(id, 'failed', {
-          code: String(err.details?.providerCode ?? err.code),
-          message: err.message,
-        });
-      }
-      throw withPayment(err, id);
-    }
-    await this.ledger.markPayment(id, 'unknown');
-    throw paymentErrors.outcomeUnknown(
-      'The processor did not confirm the payment; it will be reconciled (GET the payment or retry with the same key).',
-      {
-        integration: 'payments',
-        details: { paymentId: id, lastError: isCareBridgeError(lastError) ? lastError.code : 'unknown' },
-        cause: lastError,
-      },
-    );
-  }
-}
-
-function withPayment(err: CareBridgeError, paymentId: string): CareBridgeError {
-  (err as { details: Record<string, unknown> | undefined }).details = { ...(err.details ?? {}), paymentId };
-  return err;
-}
-
-const CARD_CODES = new Set([
-  'card_declined',
-  'expired_card',
-  'incorrect_cvc',
-  'processing_error',
-  'incorrect_number',
-]);
-
-/** Failed payments surface as errors carrying the payment id and the decline code. */
-function finalize(p: Payment): Payment {
-  if (p.status !== 'failed') return p;
-  const details = {
-    paymentId: p.id,
-    providerCode: p.failure?.code ?? null,
-    declineCode: p.failure?.declineCode ?? null,
-  };
-  if (!p.failure?.declineCode && !CARD_CODES.has(p.failure?.code ?? '')) {
-    throw paymentErrors.invalidRequest(
-      `The processor refused the payment (${p.failure?.code ?? 'invalid'}).`,
-      { integration: 'payments', details },
-    );
-  }
-  if (p.failure?.code === 'processing_error')
-    throw paymentErrors.processingError('The card could not be processed; try again as a new payment.', {
-      integration: 'payments',
-      details,
-    });
-  throw paymentErrors.cardDeclined(
-    `The card was declined (${p.failure?.declineCode ?? p.failure?.code ?? 'declined'}).`,
-    { integration: 'payments', details },
-  );
 }
