@@ -65,8 +65,8 @@ export class RabbitOutboxTransport implements OutboxTransport {
   }
 
   /**
-   * Whether a publish can succeed now. A relay that asks before claiming rows (not yet part of the
-   * OutboxRelay contract) would leave them untouched during an outage instead of spending their attempts.
+   * Whether a publish can succeed now. The relay asks before claiming rows, so during a broker outage the
+   * rows wait untouched instead of spending their attempts (and never reach 'dead' because of an outage).
    */
   ready(): boolean {
     return this.opts.connection.connected;

@@ -7,7 +7,7 @@ import { CareBridgeError, type CareBridgeErrorOptions } from './carebridge-error
 type Extra = Omit<CareBridgeErrorOptions, 'code' | 'httpStatus' | 'retryable' | 'message'>;
 
 /**
- * Declares one stable error code. Every `errorFactory('CODE', …)` in src/ must be documented in
+ * Declares one stable error code. Every code declared through errorFactory in src/ must be documented in
  * docs/errors.md (test/docs/error-codes.test.ts scans for it).
  */
 export const errorFactory =

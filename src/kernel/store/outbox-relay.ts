@@ -133,6 +133,8 @@ export class OutboxRelay {
   }
 
   private async claim(): Promise<OutboxRecord[]> {
+    const prefixes = this.prefixes.filter((p) => p.transport.ready?.() !== false).map((p) => p.prefix);
+    if (prefixes.length === 0) return [];
     const { rows } = await this.o.store.query<{
       id: string;
       destination: string;
@@ -154,7 +156,7 @@ export class OutboxRelay {
            LIMIT $2
            FOR UPDATE SKIP LOCKED)
         RETURNING id, destination, key, payload, headers, attempts, created_at, seq`,
-      [this.prefixes.map((p) => p.prefix), this.o.batchSize, this.o.leaseMs],
+      [prefixes, this.o.batchSize, this.o.leaseMs],
     );
     return rows
       .sort((a, b) => Number(a.seq) - Number(b.seq))

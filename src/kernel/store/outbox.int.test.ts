@@ -184,6 +184,28 @@ describe.each(storeFactories)('outbox on $name', (factory) => {
     }
   });
 
+  it('spends no attempts while its transport says it is not ready', async () => {
+    const store = await factory.open();
+    try {
+      const t = new RecordingTransport();
+      let up = false;
+      const gated: OutboxTransport = { publish: (r) => t.publish(r), ready: () => up };
+      await enqueue(store, { destination: 'test:q', payload: 'held' });
+      const r = relay(store, gated, { maxAttempts: 1 });
+      expect(await r.runOnce()).toBe(0);
+      expect(await r.runOnce()).toBe(0);
+      const { rows } = await store.query<{ attempts: number; status: string }>(
+        'SELECT attempts, status FROM outbox',
+      );
+      expect(rows).toEqual([{ attempts: 0, status: 'pending' }]);
+      up = true;
+      expect(await r.runOnce()).toBe(1);
+      expect(t.seen.map((x) => x.payload)).toEqual(['held']);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('reports the backlog in readiness, degraded once the oldest row is too old', async () => {
     const store = await factory.open();
     try {

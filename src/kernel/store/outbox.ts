@@ -34,6 +34,11 @@ export type PublishResult = { id: string; ok: true } | { id: string; ok: false; 
 export interface OutboxTransport {
   /** Publish a batch; resolve once the broker confirmed. Per-record result: ok, or an error (retried later). */
   publish(records: OutboxRecord[]): Promise<PublishResult[]>;
+  /**
+   * False while the transport knows it cannot publish (its broker connection is down). The relay then leaves
+   * that transport's rows alone instead of spending their attempts, so an outage never dead-letters them.
+   */
+  ready?(): boolean;
 }
 
 /**
