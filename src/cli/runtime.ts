@@ -2,8 +2,10 @@ import { type App, type Authenticator, buildApp, type RouteModule } from '../gat
 import { FeatureFlags } from '../kernel/config/flags.js';
 import type { Config } from '../kernel/config/index.js';
 import { migrate, openStore, type Store } from '../kernel/store/index.js';
-import { type OutboxRelay, type OutboxTransport, startOutboxRelay } from '../kernel/store/outbox.js';
+import type { JobHandler } from '../kernel/store/jobs.js';
+import type { OutboxTransport } from '../kernel/store/outbox.js';
 import { createLogger, HealthRegistry, type Logger, Metrics } from '../kernel/telemetry/index.js';
+import { type Background, startBackground } from './background.js';
 import { COMPONENTS } from './components/index.js';
 
 /** What a component (an integration with its sandbox) gets when it starts. */
@@ -23,6 +25,8 @@ export interface ComponentHandle {
   authenticator?: Authenticator;
   /** Transports for outbox destinations (`rabbitmq:`, `kafka:`, …); rows for a missing one wait. */
   outboxTransports?: Array<{ prefix: string; transport: OutboxTransport }>;
+  /** Handlers for kinds of delayed work in the `jobs` table (see kernel/store/jobs.ts). */
+  jobHandlers?: Record<string, JobHandler>;
   /** Stops background work and closes connections; called in reverse start order. */
   stop(): Promise<void>;
 }
@@ -77,7 +81,7 @@ export async function createRuntime(opts: CreateRuntimeOptions): Promise<Runtime
         return { status: 'up', detail: store.kind };
       },
     });
-    let relay: OutboxRelay | undefined;
+    let background: Background | undefined;
     const ctx: RuntimeContext = {
       config,
       logger,
@@ -85,21 +89,32 @@ export async function createRuntime(opts: CreateRuntimeOptions): Promise<Runtime
       health,
       store,
       flags,
-      wakeOutbox: () => relay?.wake(),
+      wakeOutbox: () => background?.relay.wake(),
     };
     const routes: RouteModule[] = [];
     const transports: Array<{ prefix: string; transport: OutboxTransport }> = [];
+    const jobHandlers: Record<string, JobHandler> = {};
     let authenticator: Authenticator | undefined;
     for (const component of opts.components ?? COMPONENTS) {
       const handle = await component.start(ctx);
       handles.push(handle);
       routes.push(...(handle.routes ?? []));
       transports.push(...(handle.outboxTransports ?? []));
+      Object.assign(jobHandlers, handle.jobHandlers);
       authenticator = handle.authenticator ?? authenticator;
     }
     const { app } = await buildApp({ ...ctx, routes, authenticator });
-    relay = startOutboxRelay({ store, transports, logger, metrics, health, config });
-    handles.push({ stop: () => relay!.stop() });
+    const started = await startBackground({
+      store,
+      config,
+      logger,
+      metrics,
+      health,
+      transports,
+      jobHandlers,
+    });
+    background = started;
+    handles.push(started);
 
     let stopping: Promise<void> | undefined;
     const runtime: Runtime = {
