@@ -1,17 +1,8 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import type { SignableRequest } from '../../kernel/http/types.js';
 import { canonicalString, queryPairs, sha256Hex } from './canonical.js';
 
-/**
- * Shape of `SignableRequest` from kernel/http (CONTRACTS §4), repeated structurally so this protocol
- * module has no runtime dependency on the HTTP client.
- */
-export interface SignableRequest {
-  method: string;
-  url: URL;
-  headers: Record<string, string>;
-  body: Buffer | undefined;
-  idempotencyKey?: string;
-}
+export type { SignableRequest };
 
 export const HEADERS = {
   apiKey: 'x-api-key',
