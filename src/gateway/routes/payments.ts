@@ -3,14 +3,16 @@ import {
   amountSchema,
   currencySchema,
   metadataSchema,
+  PAYMENT_STATUSES,
   type PaymentIntegration,
+  SUBSCRIPTION_STATUSES,
 } from '../../integrations/payments/index.js';
 import { isCareBridgeError } from '../../kernel/errors/index.js';
 import { audit } from '../../kernel/store/audit.js';
 import { withIdempotency } from '../plugins/idempotency.js';
 import type { FastifyRequest, GatewayDeps, RouteModule } from '../types.js';
 
-const paymentStatus = z.enum(['processing', 'pending', 'succeeded', 'failed', 'unknown']);
+const paymentStatus = z.enum(PAYMENT_STATUSES);
 const paymentSchema = z.object({
   id: z.string(),
   status: paymentStatus,
@@ -47,17 +49,7 @@ const refundSchema = z.object({
 });
 const subscriptionSchema = z.object({
   id: z.string(),
-  status: z.enum([
-    'processing',
-    'unknown',
-    'incomplete',
-    'incomplete_expired',
-    'trialing',
-    'active',
-    'past_due',
-    'unpaid',
-    'canceled',
-  ]),
+  status: z.enum(SUBSCRIPTION_STATUSES),
   customerId: z.string(),
   priceId: z.string(),
   paymentMethod: z.string(),

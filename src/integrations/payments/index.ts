@@ -22,4 +22,5 @@ export type {
   Subscription,
   SubscriptionStatus,
 } from './types.js';
+export { PAYMENT_STATUSES, SUBSCRIPTION_STATUSES } from './types.js';
 export { PaymentWebhookProcessor, verifyPaymentWebhook, WEBHOOK_PROVIDER } from './webhooks.js';

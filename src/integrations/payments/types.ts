@@ -1,16 +1,19 @@
 /** What the integration returns: our ledger's view, with the provider's ids. Amounts in minor units. */
-export type PaymentStatus = 'processing' | 'pending' | 'succeeded' | 'failed' | 'unknown';
+export const PAYMENT_STATUSES = ['processing', 'pending', 'succeeded', 'failed', 'unknown'] as const;
+export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 export type RefundStatus = PaymentStatus;
-export type SubscriptionStatus =
-  | 'processing'
-  | 'unknown'
-  | 'incomplete'
-  | 'incomplete_expired'
-  | 'trialing'
-  | 'active'
-  | 'past_due'
-  | 'unpaid'
-  | 'canceled';
+export const SUBSCRIPTION_STATUSES = [
+  'processing',
+  'unknown',
+  'incomplete',
+  'incomplete_expired',
+  'trialing',
+  'active',
+  'past_due',
+  'unpaid',
+  'canceled',
+] as const;
+export type SubscriptionStatus = (typeof SUBSCRIPTION_STATUSES)[number];
 
 export interface Payment {
   id: string;
