@@ -10,6 +10,8 @@ Commands:
   start      run the gateway (profile from CAREBRIDGE_PROFILE, default development)
   migrate    apply pending database migrations and exit
   config     print the effective configuration, secrets masked
+  doctor     start every component once, print the readiness report and exit (1 when a required
+             dependency is down)
   --help     show this text
 
 Configuration comes from environment variables (see README.md, "Configuration").`;
@@ -36,6 +38,17 @@ async function main(argv: string[]): Promise<number> {
         await store.close();
       }
       return 0;
+    }
+    case 'doctor': {
+      const config = loadConfig();
+      const runtime = await createRuntime({ config, logger: createLogger({ level: 'warn' }) });
+      try {
+        const report = await runtime.health.report();
+        process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+        return report.status === 'down' ? 1 : 0;
+      } finally {
+        await runtime.stop();
+      }
     }
     case 'config':
       process.stdout.write(`${JSON.stringify(describeConfig(loadConfig()), null, 2)}\n`);

@@ -45,6 +45,16 @@ describe('carebridge CLI', () => {
     expect(second.stdout.trim()).toBe('nothing to apply');
   });
 
+  it('doctor prints the readiness of every dependency and exits 0 when the required ones are up', async () => {
+    const r = await runCli(['doctor'], base);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as { status: string; checks: Record<string, { status: string }> };
+    expect(report.checks.store?.status).toBe('up');
+    expect(Object.keys(report.checks)).toEqual(
+      expect.arrayContaining(['store', 'users', 'payments', 'outbox']),
+    );
+  });
+
   it('serves health and exits 0 on SIGTERM', async () => {
     const child = spawnCli(['start'], { ...base, PORT: '0' });
     const url = await waitForListening(child);
