@@ -1,18 +1,11 @@
-import { getEventListeners } from 'node:events';
-import {
-  type BulkheadPolicy,
-  bulkhead as cockatielBulkhead,
-  DelegateBackoff,
-  handleWhen,
-  type RetryPolicy,
-  retry,
-} from 'cockatiel';
 import { type CareBridgeError, errors, isCareBridgeError, normalizeError } from '../errors/index.js';
 import type { HealthRegistry, Logger, Metrics } from '../telemetry/index.js';
 import { type BreakerOptions, type BreakerState, CircuitBreaker } from './breaker.js';
+import { Bulkhead } from './bulkhead.js';
+import { CallBudget } from './call-budget.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { RetryBudget } from './retry-budget.js';
-import { decideRetry, type RetryDecision, type RetryOptions } from './retry-decision.js';
+import { decideRetry, type RetryOptions } from './retry-decision.js';
 import { type PipelineEvent, PipelineTelemetry } from './telemetry.js';
 
 export interface PipelineOptions<T = unknown> {
@@ -81,11 +74,11 @@ export function createPipeline<T = unknown>(opts: PipelineOptions<T>): Pipeline 
 class ResiliencePipeline<T> implements Pipeline {
   readonly breaker: CircuitBreaker | undefined;
   private readonly retryOpts: RetryOptions | undefined;
-  private readonly retryPolicy: RetryPolicy | undefined;
-  private readonly bulkheadPolicy: BulkheadPolicy | undefined;
+  private readonly bulkhead: Bulkhead | undefined;
   private readonly totalMs: number;
   private readonly attemptMs: number;
   private readonly telemetry: PipelineTelemetry;
+  private readonly totalTimeout: () => CareBridgeError;
 
   constructor(private readonly o: PipelineOptions<T>) {
     this.retryOpts = o.retry === false ? undefined : { ...DEFAULT_RETRY, ...(o.retry ?? {}) };
@@ -97,6 +90,8 @@ class ResiliencePipeline<T> implements Pipeline {
         `pipeline ${o.integration}.${o.operation}: retry.maxAttempts must be an integer >= 1`,
       );
     }
+    // Retrying is on only with a second attempt to make; maxAttempts 1 behaves like `retry: false`.
+    if (this.retryOpts && this.retryOpts.maxAttempts < 2) this.retryOpts = undefined;
     this.totalMs = o.totalTimeoutMs ?? 15_000;
     this.attemptMs = o.attemptTimeoutMs ?? 5_000;
     if (!(this.totalMs > 0 && this.attemptMs > 0)) throw new RangeError('pipeline: timeouts must be > 0');
@@ -108,25 +103,8 @@ class ResiliencePipeline<T> implements Pipeline {
           ? undefined
           : new CircuitBreaker({ ...o, breaker: o.breaker ?? DEFAULT_BREAKER });
     this.breaker?.onStateChange((state) => this.telemetry.emit({ type: 'breaker', state }));
-    this.bulkheadPolicy = o.bulkhead ? cockatielBulkhead(o.bulkhead.limit, o.bulkhead.queue ?? 0) : undefined;
-    // One retry policy for all calls. The per-call facts (deadline, idempotency, attempt number) are applied
-    // where the attempt fails: the failure is wrapped with its decision, which the policy only reads.
-    this.retryPolicy =
-      this.retryOpts && this.retryOpts.maxAttempts > 1
-        ? retry(
-            handleWhen((e) => e instanceof AttemptFailure && e.decision.retry),
-            // Always bounded and always with a backoff: cockatiel's defaults retry forever with no delay.
-            {
-              maxAttempts: this.retryOpts.maxAttempts - 1,
-              backoff: new DelegateBackoff((ctx: { result: unknown }) => {
-                const r = ctx.result as { error?: unknown };
-                return r.error instanceof AttemptFailure && r.error.decision.retry
-                  ? r.error.decision.delayMs
-                  : 0;
-              }),
-            },
-          )
-        : undefined;
+    this.bulkhead = o.bulkhead ? new Bulkhead(o.bulkhead.limit, o.bulkhead.queue ?? 0) : undefined;
+    this.totalTimeout = () => this.timeoutError(true);
   }
 
   get breakerState(): BreakerState {
@@ -137,14 +115,25 @@ class ResiliencePipeline<T> implements Pipeline {
     return this.telemetry.on(listener);
   }
 
+  /**
+   * The layers (bulkhead, total timeout, retry loop) are done here in one async function rather than with
+   * cockatiel's BulkheadPolicy/RetryPolicy/TimeoutPolicy: those wrapped each call in several more async
+   * functions, result objects and (timeouts) an AbortController plus event wrappers per policy per call, most
+   * of the pipeline's overhead in bench/http.ts. A call that succeeds at once costs a counter, one deadline
+   * timer, one recycled attempt controller, the breaker's bookkeeping and the metrics.
+   */
   async execute<R>(fn: (ctx: AttemptContext) => Promise<R>, opts: ExecuteOptions = {}): Promise<R> {
-    const idempotent = opts.idempotent === true;
     this.o.budget?.recordRequest();
     const started = performance.now();
+    let slot = false;
     try {
-      const value = this.bulkheadPolicy
-        ? await this.bulkheadPolicy.execute(() => this.withTotal(fn, idempotent, opts.signal), opts.signal)
-        : await this.withTotal(fn, idempotent, opts.signal);
+      if (this.bulkhead) {
+        const got = this.bulkhead.acquire(opts.signal);
+        if (got !== true) await got;
+        slot = true;
+      }
+      const call = new CallBudget(this.totalMs, this.totalTimeout);
+      const value = await call.race(this.attempts(fn, opts.idempotent === true, call), opts.signal);
       this.telemetry.finished('success', started);
       return value;
     } catch (raw) {
@@ -155,75 +144,63 @@ class ResiliencePipeline<T> implements Pipeline {
         return (await this.o.fallback(err)) as unknown as R;
       }
       throw err;
+    } finally {
+      if (slot) this.bulkhead?.release();
     }
   }
 
-  /**
-   * The total timeout is aggressive (the call rejects at the deadline even if the function ignores its
-   * signal) and aborts the running attempt. It is done here rather than with cockatiel's TimeoutPolicy, which
-   * allocates an AbortController plus event wrappers per policy per call: that was most of the pipeline's
-   * overhead in bench/http.ts. One AbortController per attempt remains (the signal undici needs).
-   */
-  private withTotal<R>(
+  /** Attempts until one succeeds or the retry decision (budgeted, Retry-After aware) says stop. */
+  private async attempts<R>(
     fn: (ctx: AttemptContext) => Promise<R>,
-    idempotent: boolean,
-    signal: AbortSignal | undefined,
-  ): Promise<R> {
-    const call = new CallBudget(this.totalMs);
-    const work = this.retryPolicy
-      ? this.retryPolicy
-          .execute(({ attempt }) => this.retriedAttempt(fn, attempt + 1, idempotent, call))
-          .catch((e: unknown) => {
-            throw e instanceof AttemptFailure ? e.error : e;
-          })
-      : this.attempt(fn, 1, call);
-    return call.race(work, signal, () => this.timeoutError(true));
-  }
-
-  private async retriedAttempt<R>(
-    fn: (ctx: AttemptContext) => Promise<R>,
-    attempt: number,
     idempotent: boolean,
     call: CallBudget,
   ): Promise<R> {
-    try {
-      return await this.attempt(fn, attempt, call);
-    } catch (e) {
-      const decision = decideRetry(e, {
-        attempt,
-        options: this.retryOpts as RetryOptions,
-        idempotent,
-        remainingMs: call.deadline - Date.now(),
-        budget: this.o.budget,
-      });
-      const code = codeOf(e);
-      this.telemetry.emit(
-        decision.retry
-          ? { type: 'retry', attempt, delayMs: decision.delayMs, reason: decision.reason, code }
-          : { type: 'give_up', attempt, reason: decision.reason, code },
-      );
-      throw new AttemptFailure(e, decision);
+    const retryOpts = this.retryOpts;
+    for (let attempt = 1; ; attempt++) {
+      // Never start an attempt once the budget is gone (the backoff sleep does not watch the deadline).
+      if (call.expired) throw this.timeoutError(true);
+      try {
+        return await this.attempt(fn, attempt, call);
+      } catch (e) {
+        if (!retryOpts) throw e;
+        const decision = decideRetry(e, {
+          attempt,
+          options: retryOpts,
+          idempotent,
+          remainingMs: call.deadline - Date.now(),
+          budget: this.o.budget,
+        });
+        const code = codeOf(e);
+        if (!decision.retry) {
+          this.telemetry.emit({ type: 'give_up', attempt, reason: decision.reason, code });
+          throw e;
+        }
+        this.telemetry.emit({
+          type: 'retry',
+          attempt,
+          delayMs: decision.delayMs,
+          reason: decision.reason,
+          code,
+        });
+        await new Promise<void>((resolve) => setTimeout(resolve, decision.delayMs));
+      }
     }
   }
 
+  /** breaker → rate limiter → attempt timeout → fn. */
   private attempt<R>(fn: (ctx: AttemptContext) => Promise<R>, attempt: number, call: CallBudget): Promise<R> {
-    // cockatiel's retry sleeps without watching a signal: never start an attempt once the budget is gone.
-    if (call.expired) return Promise.reject(this.timeoutError(true));
-    const limited = async (): Promise<R> => {
-      if (this.o.rateLimiter) await this.o.rateLimiter.acquire(call.signal);
-      return this.call(fn, attempt, call);
-    };
-    return this.breaker ? this.breaker.execute(limited) : limited();
+    if (!this.breaker) return this.limited(fn, attempt, call);
+    return this.breaker.policy.execute(() => this.limited(fn, attempt, call));
   }
 
-  private async call<R>(
+  private async limited<R>(
     fn: (ctx: AttemptContext) => Promise<R>,
     attempt: number,
     call: CallBudget,
   ): Promise<R> {
-    const ctrl = takeController();
-    call.current = ctrl;
-    const timer = this.attemptMs < this.totalMs ? setTimeout(() => ctrl.abort(), this.attemptMs) : undefined;
+    // The attempt timeout starts only once the permit is held.
+    if (this.o.rateLimiter) await this.o.rateLimiter.acquire(call.signal);
+    const { ctrl, timer } = call.startAttempt(this.attemptMs);
     try {
       return await fn({ signal: ctrl.signal, attempt });
     } catch (err) {
@@ -231,9 +208,7 @@ class ResiliencePipeline<T> implements Pipeline {
       if (ctrl.signal.aborted && !isCareBridgeError(err)) throw this.timeoutError(call.expired);
       throw err;
     } finally {
-      if (timer) clearTimeout(timer);
-      if (call.current === ctrl) call.current = undefined;
-      releaseController(ctrl);
+      call.endAttempt(ctrl, timer);
     }
   }
 
@@ -272,91 +247,8 @@ class ResiliencePipeline<T> implements Pipeline {
   }
 }
 
-/**
- * Attempt signals are recycled. On Node 20 the first listener added to a fresh AbortSignal costs ~20 µs
- * (undici adds one per request): that alone was a third of the client's CPU per request in bench/http.ts,
- * while a signal that has had a listener before costs ~1 µs. A controller is reused only if it was never
- * aborted and nothing listens to it when the attempt ends (HttpClient removes its listener before it
- * returns), so no one can observe a later attempt's abort; `fn` must not use `ctx.signal` after it settled
- * (the contract of an attempt signal anyway).
- */
-const controllerPool: AbortController[] = [];
-const CONTROLLER_POOL_MAX = 1024;
-
-function takeController(): AbortController {
-  return controllerPool.pop() ?? new AbortController();
-}
-
-function releaseController(ctrl: AbortController): void {
-  if (
-    !ctrl.signal.aborted &&
-    controllerPool.length < CONTROLLER_POOL_MAX &&
-    getEventListeners(ctrl.signal, 'abort').length === 0
-  ) {
-    controllerPool.push(ctrl);
-  }
-}
-
-/** A failed attempt plus the retry decision taken for it (read by the shared retry policy, then unwrapped). */
-class AttemptFailure extends Error {
-  constructor(
-    readonly error: unknown,
-    readonly decision: RetryDecision,
-  ) {
-    super('attempt failed');
-  }
-}
-
-/** One call's total budget: its deadline, the attempt in flight (aborted at the deadline), the timer. */
-class CallBudget {
-  readonly deadline: number;
-  expired = false;
-  current: AbortController | undefined;
-  private ctrl: AbortController | undefined;
-
-  constructor(private readonly totalMs: number) {
-    this.deadline = Date.now() + totalMs;
-  }
-
-  /** A signal for waits outside an attempt (the rate limiter queue); made only when asked for. */
-  get signal(): AbortSignal {
-    this.ctrl ??= new AbortController();
-    if (this.expired) this.ctrl.abort();
-    return this.ctrl.signal;
-  }
-
-  race<R>(work: Promise<R>, caller: AbortSignal | undefined, timeoutError: () => Error): Promise<R> {
-    return new Promise<R>((resolve, reject) => {
-      const expire = () => {
-        this.expired = true;
-        this.current?.abort();
-        this.ctrl?.abort();
-        cleanup();
-        reject(timeoutError());
-      };
-      const timer = setTimeout(expire, this.totalMs);
-      if (caller?.aborted) expire();
-      else caller?.addEventListener('abort', expire, { once: true });
-      function cleanup() {
-        clearTimeout(timer);
-        caller?.removeEventListener('abort', expire);
-      }
-      work.then(
-        (v) => {
-          cleanup();
-          resolve(v);
-        },
-        (e: unknown) => {
-          cleanup();
-          reject(e);
-        },
-      );
-    });
-  }
-}
-
 // cockatiel 3.2.1's own guards for TaskCancelledError and IsolatedCircuitError test the bulkhead brand
-// (dist/errors/Errors.js), so we check each brand property ourselves.
+// (dist/errors/Errors.js), so we check each brand property ourselves (our Bulkhead's errors carry the same).
 const hasBrand = (e: unknown, brand: string) =>
   typeof e === 'object' && e !== null && (e as Record<string, unknown>)[brand] === true;
 const isBrokenCircuitError = (e: unknown) => hasBrand(e, 'isBrokenCircuitError');
