@@ -1,11 +1,11 @@
-import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { Counter, Histogram } from 'prom-client';
 import { Pool } from 'undici';
 import type { Logger, Metrics } from '../telemetry/index.js';
+import { AbortLink } from './abort-link.js';
 import { networkError } from './errors.js';
 import { childTraceparent } from './trace-context.js';
-import type { HttpResponse, RequestSigner, SignableRequest } from './types.js';
+import { type HttpResponse, type RequestSigner, Signable } from './types.js';
 
 export interface HttpClientTls {
   /** Extra trusted CA(s), PEM. */
@@ -81,7 +81,7 @@ export class HttpClient {
   private readonly pools = new Map<string, Pool>();
   private readonly children = new Map<
     string,
-    { requests: { inc(): void }; duration: { observe(v: number): void } }
+    Map<string, { requests: { inc(): void }; duration: { observe(v: number): void } }>
   >();
   private readonly requests: Counter<'integration' | 'operation' | 'outcome'>;
   private readonly duration: Histogram<'integration' | 'operation' | 'outcome'>;
@@ -114,11 +114,11 @@ export class HttpClient {
     this.debug = o.logger.isLevelEnabled?.('debug') ?? false;
   }
 
-  async request<T = unknown>(req: HttpRequest): Promise<HttpResponse<T>> {
-    if (this.closed) throw new Error('HttpClient is closed');
+  request<T = unknown>(req: HttpRequest): Promise<HttpResponse<T>> {
+    if (this.closed) return Promise.reject(new Error('HttpClient is closed'));
     const target = this.targetFor(req);
     const headers: Record<string, string> = { accept: 'application/json' };
-    for (const [k, v] of Object.entries(req.headers ?? {})) headers[k.toLowerCase()] = v;
+    if (req.headers) for (const k in req.headers) headers[k.toLowerCase()] = req.headers[k] as string;
     if (this.o.userAgent) headers['user-agent'] = this.o.userAgent;
     let body: Buffer | undefined;
     if (req.json !== undefined) {
@@ -129,100 +129,91 @@ export class HttpClient {
       if (req.contentType) headers['content-type'] = req.contentType;
     }
     if (req.idempotencyKey) headers['idempotency-key'] = req.idempotencyKey;
-    let url: URL | undefined;
-    // The URL object is built only if a signer or a debug log reads it: parsing one per request was a
-    // measurable share of the client's cost in bench/http.ts.
-    const signable: SignableRequest & { readonly path: string; readonly origin: string } = {
-      method: req.method.toUpperCase(),
-      get url() {
-        url ??= new URL(target.origin + target.path);
-        return url;
-      },
-      origin: target.origin,
-      path: target.path,
+    const signable = new Signable(
+      req.method.toUpperCase(),
+      target.origin,
+      target.path,
       headers,
       body,
-      idempotencyKey: req.idempotencyKey,
-    };
+      req.idempotencyKey,
+    );
+    // Without a signer that can refresh, the answer is the first send's: no extra async frame for it.
+    if (!this.o.signer?.refreshOnUnauthorized) return this.send<T>(signable, req);
+    return this.sendWithRefresh<T>(signable, req);
+  }
 
+  private async sendWithRefresh<T>(signable: Signable, req: HttpRequest): Promise<HttpResponse<T>> {
     let res = await this.send<T>(signable, req);
-    if (
-      res.status === 401 &&
-      this.o.signer?.refreshOnUnauthorized &&
-      (await this.o.signer.refreshOnUnauthorized(signable))
-    ) {
+    if (res.status === 401 && (await this.o.signer?.refreshOnUnauthorized?.(signable))) {
       res = await this.send<T>(signable, req);
     }
     return res;
   }
 
-  private async send<T>(
-    signable: SignableRequest & { readonly path: string; readonly origin: string },
-    req: HttpRequest,
-  ): Promise<HttpResponse<T>> {
+  private async send<T>(signable: Signable, req: HttpRequest): Promise<HttpResponse<T>> {
     signable.headers.traceparent = childTraceparent(req.traceparent);
     if (this.o.signer) await this.o.signer.sign(signable);
     const started = performance.now();
-    const labels = { integration: this.integration, operation: req.operation, outcome: 'error' };
     const pool = this.poolFor(signable.origin);
     let phase: 'request' | 'body' = 'request';
-    // undici gets an EventEmitter bridged from the caller's AbortSignal, and the bridge is removed as soon as
-    // the body is read. Handing undici the AbortSignal itself leaves its listener attached until a later
-    // tick, which stops the pipeline from recycling the signal (see takeController in resilience/pipeline.ts).
     const signal = req.signal;
     if (signal?.aborted)
       throw networkError(signal.reason, { integration: this.integration, aborted: true, phase });
-    const abortBridge = signal ? new EventEmitter() : undefined;
-    const onAbort = abortBridge ? () => abortBridge.emit('abort') : undefined;
-    if (onAbort) signal?.addEventListener('abort', onAbort, { once: true });
+    // undici follows the caller's signal through a link detached before returning (see AbortLink).
+    const link = signal ? new AbortLink(signal) : undefined;
     try {
       const r = await pool.request({
         method: signable.method as 'GET',
         path: signable.path,
         headers: signable.headers,
         body: signable.body,
-        signal: abortBridge,
+        signal: link,
       });
       phase = 'body';
       const text = await r.body.text();
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(r.headers))
-        if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-      const parsed = parseBody(text, headers['content-type']);
-      labels.outcome = `${Math.floor(r.statusCode / 100)}xx`;
-      this.observe(labels, started);
+      // undici's header object is this response's own: repeated headers are joined in place, not copied.
+      const headers = r.headers as Record<string, string | string[] | undefined>;
+      for (const k in headers) {
+        const v = headers[k];
+        if (v === undefined) delete headers[k];
+        else if (typeof v !== 'string') headers[k] = v.join(', ');
+      }
+      const parsed = parseBody(text, headers['content-type'] as string | undefined);
+      this.observe(req.operation, STATUS_CLASS[Math.floor(r.statusCode / 100)] ?? 'other', started);
       if (this.debug) this.log(signable, req, r.statusCode, started);
-      return { status: r.statusCode, headers, body: parsed as T, text };
+      return { status: r.statusCode, headers: headers as Record<string, string>, body: parsed as T, text };
     } catch (err) {
       const e = networkError(err, {
         integration: this.integration,
         aborted: req.signal?.aborted === true,
         phase,
       });
-      labels.outcome = e.code;
-      this.observe(labels, started);
+      this.observe(req.operation, e.code, started);
       if (this.debug) this.log(signable, req, e.code, started);
       throw e;
     } finally {
-      if (onAbort) signal?.removeEventListener('abort', onAbort);
+      link?.unlink();
     }
   }
 
-  private observe(
-    labels: { integration: string; operation: string; outcome: string },
-    started: number,
-  ): void {
-    const key = `${labels.operation}\u0000${labels.outcome}`;
-    let m = this.children.get(key);
+  /** Label children cached per (operation, outcome): prom-client hashes a label set on every `labels()`. */
+  private observe(operation: string, outcome: string, started: number): void {
+    let byOutcome = this.children.get(operation);
+    if (!byOutcome) {
+      byOutcome = new Map();
+      this.children.set(operation, byOutcome);
+    }
+    let m = byOutcome.get(outcome);
     if (!m) {
+      const labels = { integration: this.integration, operation, outcome };
       m = { requests: this.requests.labels(labels), duration: this.duration.labels(labels) };
-      this.children.set(key, m);
+      byOutcome.set(outcome, m);
     }
     m.requests.inc();
     m.duration.observe((performance.now() - started) / 1000);
   }
 
-  private log(signable: SignableRequest, req: HttpRequest, outcome: number | string, started: number): void {
+  private log(signable: Signable, req: HttpRequest, outcome: number | string, started: number): void {
     // The query string stays out of logs (it can carry identifiers); headers go through the logger's redaction.
     this.o.logger.debug(
       {
@@ -288,6 +279,8 @@ export class HttpClient {
     this.pools.clear();
   }
 }
+
+const STATUS_CLASS = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
 
 function parseBody(text: string, contentType: string | undefined): unknown {
   if (text === '' || !contentType || !/\bjson\b/i.test(contentType)) return text;
