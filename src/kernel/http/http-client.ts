@@ -53,6 +53,8 @@ export interface HttpRequest {
 /** Paths that need no normalisation by URL: no dot segments, no query, no fragment, only safe characters. */
 const SIMPLE_PATH = /^(?!.*(?:^|\/)\.\.?(?:\/|$))[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*$/;
 
+const ABSOLUTE = /^https?:\/\//i;
+
 const KNOWN_OPTIONS = new Set([
   'baseUrl',
   'integration',
@@ -78,6 +80,10 @@ export class HttpClient {
   readonly integration: string;
   readonly baseUrl: URL;
   private readonly basePath: string;
+  /** `baseUrl.origin` once: the URL getter builds a new string on every read. */
+  private readonly origin: string;
+  /** Simple relative paths already joined to the base path. */
+  private readonly paths = new Map<string, string>();
   private readonly pools = new Map<string, Pool>();
   private readonly children = new Map<
     string,
@@ -98,6 +104,7 @@ export class HttpClient {
       throw new RangeError('HttpClient: connections must be a positive integer');
     }
     this.basePath = this.baseUrl.pathname;
+    this.origin = this.baseUrl.origin;
     this.integration = o.integration;
     const labels = ['integration', 'operation', 'outcome'] as const;
     this.requests = o.metrics.counter(
@@ -240,11 +247,14 @@ export class HttpClient {
       const qs = q.toString();
       if (qs) query = qs;
     }
-    if (!/^https?:\/\//i.test(req.path) && SIMPLE_PATH.test(req.path)) {
-      const path = this.basePath + req.path.replace(/^\//, '');
-      return { origin: this.baseUrl.origin, path: query ? `${path}?${query}` : path };
+    let path = this.paths.get(req.path);
+    if (path === undefined && !ABSOLUTE.test(req.path) && SIMPLE_PATH.test(req.path)) {
+      path = this.basePath + (req.path.charCodeAt(0) === 47 ? req.path.slice(1) : req.path);
+      // Bounded: paths that carry ids are joined every time once the cache is full.
+      if (this.paths.size < 512) this.paths.set(req.path, path);
     }
-    const url = /^https?:\/\//i.test(req.path)
+    if (path !== undefined) return { origin: this.origin, path: query ? `${path}?${query}` : path };
+    const url = ABSOLUTE.test(req.path)
       ? new URL(req.path)
       : new URL(req.path.replace(/^\//, ''), this.baseUrl);
     if (query) url.search = url.search ? `${url.search.slice(1)}&${query}` : query;

@@ -3,13 +3,16 @@ import { getEventListeners } from 'node:events';
 /**
  * One pipeline call's time: the total deadline (aggressive: the call rejects at the deadline even if the
  * function ignores its signal, and the attempt in flight is aborted) and each attempt's controller and
- * timeout. Timers are started with a module-level callback and the budget as argument, so no closure is
- * made per call for them.
+ * timeout. One timer per call serves both deadlines: it is set for the nearer one, and when it fires for
+ * an attempt it re-arms itself for the total. A call that succeeds at once thus costs one setTimeout and
+ * one clearTimeout (it was two of each), and the timer callback is module-level with the budget as
+ * argument, so no closure is made for it.
  */
 export class CallBudget {
   readonly deadline: number;
   expired = false;
   current: AbortController | undefined;
+  private attemptDeadline = Number.POSITIVE_INFINITY;
   private ctrl: AbortController | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private caller: AbortSignal | undefined;
@@ -19,7 +22,7 @@ export class CallBudget {
   private settled = false;
 
   constructor(
-    private readonly totalMs: number,
+    totalMs: number,
     private readonly timeoutError: () => Error,
   ) {
     this.deadline = Date.now() + totalMs;
@@ -38,7 +41,7 @@ export class CallBudget {
       this.resolve = resolve as (v: unknown) => void;
       this.reject = reject;
     });
-    this.timer = setTimeout(expireCall, this.totalMs, this);
+    if (this.timer === undefined) this.arm(this.deadline);
     if (caller) {
       if (caller.aborted) this.expire();
       else {
@@ -62,39 +65,61 @@ export class CallBudget {
     this.settle(false, this.timeoutError());
   }
 
-  /** The controller of a new attempt, aborted after `attemptMs` (no timer when the total comes first). */
-  startAttempt(attemptMs: number): {
-    ctrl: AbortController;
-    timer: ReturnType<typeof setTimeout> | undefined;
-  } {
+  /** The controller of a new attempt, aborted after `attemptMs` (or at the total deadline if sooner). */
+  startAttempt(attemptMs: number): AbortController {
     const ctrl = takeController();
     this.current = ctrl;
-    const timer = attemptMs < this.totalMs ? setTimeout(abortController, attemptMs, ctrl) : undefined;
-    return { ctrl, timer };
+    const now = Date.now();
+    this.attemptDeadline = now + attemptMs < this.deadline ? now + attemptMs : Number.POSITIVE_INFINITY;
+    if (this.attemptDeadline !== Number.POSITIVE_INFINITY || this.timer === undefined) {
+      this.arm(Math.min(this.attemptDeadline, this.deadline), now);
+    }
+    return ctrl;
   }
 
-  endAttempt(ctrl: AbortController, timer: ReturnType<typeof setTimeout> | undefined): void {
-    if (timer !== undefined) clearTimeout(timer);
-    if (this.current === ctrl) this.current = undefined;
+  /** The timer stays armed: if it fires after the attempt ended it only re-arms for the total deadline. */
+  endAttempt(ctrl: AbortController): void {
+    if (this.current === ctrl) {
+      this.current = undefined;
+      this.attemptDeadline = Number.POSITIVE_INFINITY;
+    }
     releaseController(ctrl);
+  }
+
+  /** The timer fired: expire the call, or abort the attempt that overran, then wait for what is left. */
+  onTimer(): void {
+    this.timer = undefined;
+    if (this.settled) return;
+    const now = Date.now();
+    if (now >= this.deadline) {
+      this.expire();
+      return;
+    }
+    if (now >= this.attemptDeadline) {
+      this.attemptDeadline = Number.POSITIVE_INFINITY;
+      this.current?.abort();
+    }
+    this.arm(Math.min(this.attemptDeadline, this.deadline), now);
+  }
+
+  private arm(at: number, now = Date.now()): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = setTimeout(fireTimer, Math.max(0, at - now), this);
   }
 
   private settle(ok: boolean, v: unknown): void {
     if (this.settled) return;
     this.settled = true;
-    clearTimeout(this.timer);
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
     if (this.onCallerAbort) this.caller?.removeEventListener('abort', this.onCallerAbort);
     if (ok) this.resolve(v);
     else this.reject(v);
   }
 }
 
-function expireCall(call: CallBudget): void {
-  call.expire();
-}
-
-function abortController(ctrl: AbortController): void {
-  ctrl.abort();
+function fireTimer(call: CallBudget): void {
+  call.onTimer();
 }
 
 /**

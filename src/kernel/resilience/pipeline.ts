@@ -200,7 +200,7 @@ class ResiliencePipeline<T> implements Pipeline {
   ): Promise<R> {
     // The attempt timeout starts only once the permit is held.
     if (this.o.rateLimiter) await this.o.rateLimiter.acquire(call.signal);
-    const { ctrl, timer } = call.startAttempt(this.attemptMs);
+    const ctrl = call.startAttempt(this.attemptMs);
     try {
       return await fn({ signal: ctrl.signal, attempt });
     } catch (err) {
@@ -208,7 +208,7 @@ class ResiliencePipeline<T> implements Pipeline {
       if (ctrl.signal.aborted && !isCareBridgeError(err)) throw this.timeoutError(call.expired);
       throw err;
     } finally {
-      call.endAttempt(ctrl, timer);
+      call.endAttempt(ctrl);
     }
   }
 
