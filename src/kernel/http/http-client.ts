@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { Counter, Histogram } from 'prom-client';
 import { Pool } from 'undici';
 import type { Logger, Metrics } from '../telemetry/index.js';
+import { BatchedSeries } from '../telemetry/metric-batch.js';
 import { AbortLink } from './abort-link.js';
 import { networkError } from './errors.js';
 import { childTraceparent } from './trace-context.js';
@@ -85,10 +86,7 @@ export class HttpClient {
   /** Simple relative paths already joined to the base path. */
   private readonly paths = new Map<string, string>();
   private readonly pools = new Map<string, Pool>();
-  private readonly children = new Map<
-    string,
-    Map<string, { requests: { inc(): void }; duration: { observe(v: number): void } }>
-  >();
+  private readonly children = new Map<string, Map<string, BatchedSeries>>();
   private readonly requests: Counter<'integration' | 'operation' | 'outcome'>;
   private readonly duration: Histogram<'integration' | 'operation' | 'outcome'>;
   private readonly debug: boolean;
@@ -203,7 +201,7 @@ export class HttpClient {
     }
   }
 
-  /** Label children cached per (operation, outcome): prom-client hashes a label set on every `labels()`. */
+  /** One batched series per (operation, outcome): see BatchedSeries for why not prom-client's children. */
   private observe(operation: string, outcome: string, started: number): void {
     let byOutcome = this.children.get(operation);
     if (!byOutcome) {
@@ -212,12 +210,14 @@ export class HttpClient {
     }
     let m = byOutcome.get(outcome);
     if (!m) {
-      const labels = { integration: this.integration, operation, outcome };
-      m = { requests: this.requests.labels(labels), duration: this.duration.labels(labels) };
+      m = new BatchedSeries(this.requests, this.duration, {
+        integration: this.integration,
+        operation,
+        outcome,
+      });
       byOutcome.set(outcome, m);
     }
-    m.requests.inc();
-    m.duration.observe((performance.now() - started) / 1000);
+    m.record((performance.now() - started) / 1000);
   }
 
   private log(signable: Signable, req: HttpRequest, outcome: number | string, started: number): void {

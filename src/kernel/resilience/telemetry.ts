@@ -1,5 +1,6 @@
 import type { Counter, Histogram } from 'prom-client';
 import type { Logger, Metrics } from '../telemetry/index.js';
+import { BatchedSeries } from '../telemetry/metric-batch.js';
 import type { BreakerState } from './breaker.js';
 
 export type PipelineEvent =
@@ -21,10 +22,7 @@ export class PipelineTelemetry {
   private readonly retries: Counter<'integration' | 'operation' | 'reason'>;
   private readonly rejections: Counter<'integration' | 'operation' | 'reason'>;
   private readonly logger: Logger;
-  private readonly byOutcome = new Map<
-    string,
-    { calls: { inc(): void }; duration: { observe(v: number): void } }
-  >();
+  private readonly byOutcome = new Map<string, BatchedSeries>();
 
   constructor(o: { integration: string; operation: string; metrics: Metrics; logger: Logger }) {
     this.labels = { integration: o.integration, operation: o.operation };
@@ -58,15 +56,14 @@ export class PipelineTelemetry {
   }
 
   finished(outcome: string, startedMs: number): void {
-    // Label children cached per outcome: hashing label sets on every call was a visible cost in bench/http.ts.
+    // One batched series per outcome: prom-client's labelled children still hash the label set on every
+    // call, a visible cost in bench/http.ts (see BatchedSeries).
     let m = this.byOutcome.get(outcome);
     if (!m) {
-      const labels = { ...this.labels, outcome };
-      m = { calls: this.calls.labels(labels), duration: this.duration.labels(labels) };
+      m = new BatchedSeries(this.calls, this.duration, { ...this.labels, outcome });
       this.byOutcome.set(outcome, m);
     }
-    m.calls.inc();
-    m.duration.observe((performance.now() - startedMs) / 1000);
+    m.record((performance.now() - startedMs) / 1000);
   }
 
   emit(e: PipelineEvent): void {
