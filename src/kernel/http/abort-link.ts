@@ -1,8 +1,12 @@
+/** Same key as resilience's ATTEMPT_ABORT_RELAY (a registered symbol: no import across kernel areas). */
+const ATTEMPT_ABORT_RELAY = Symbol.for('carebridge.attemptAbortRelay');
+
 /**
  * What HttpClient hands undici as `signal`: an EventEmitter-shaped object (undici accepts one) that
  * follows the caller's AbortSignal. It is itself the listener on that signal (`handleEvent`), so no closure
- * is made, and it is detached (`unlink`) before the request returns. Handing undici the AbortSignal itself
- * leaves undici's listener attached until a later tick, which stops the pipeline from recycling the signal
+ * is made, and it is detached (`unlink`) before the request returns. On the pipeline's recycled attempt
+ * signals it takes the signal's relay instead of adding a listener of its own. Handing undici the
+ * AbortSignal itself leaves undici's listener attached until a later tick, which stops the pipeline from recycling the signal
  * (see takeController in resilience/call-budget.ts); a full EventEmitter per request (the previous bridge)
  * costs a `once` wrapper and an emit.
  */
@@ -11,8 +15,15 @@ export class AbortLink {
   reason: unknown = undefined;
   private listener: (() => void) | undefined;
 
+  /** The pipeline's relay on its recycled attempt signals, when free (see resilience/call-budget.ts). */
+  private readonly relay: { target: { handleEvent(): void } | undefined } | undefined;
+
   constructor(private readonly signal: AbortSignal) {
-    signal.addEventListener('abort', this);
+    const relay = (signal as unknown as Record<symbol, AbortLink['relay']>)[ATTEMPT_ABORT_RELAY];
+    if (relay && relay.target === undefined) {
+      relay.target = this;
+      this.relay = relay;
+    } else signal.addEventListener('abort', this);
   }
 
   handleEvent(): void {
@@ -26,7 +37,9 @@ export class AbortLink {
 
   /** Detaches from the caller's signal; undici's listener is dropped with it. */
   unlink(): void {
-    this.signal.removeEventListener('abort', this);
+    if (this.relay) {
+      if (this.relay.target === this) this.relay.target = undefined;
+    } else this.signal.removeEventListener('abort', this);
     this.listener = undefined;
   }
 
