@@ -126,15 +126,40 @@ export async function run(): Promise<BenchResult> {
       { idempotent: true },
     );
 
+  // BENCH_HTTP_BREAKDOWN=1 adds two partial sides to the table (not to the verdict), to split the overhead:
+  // HttpClient alone (with a reused AbortSignal, as the pipeline gives it) and the pipeline around raw undici.
+  const parts: Array<{ side: string; call: Call; rounds: Round[] }> = [];
+  if (process.env.BENCH_HTTP_BREAKDOWN === '1') {
+    const lanes: AbortController[] = [];
+    parts.push({
+      side: 'HttpClient alone',
+      rounds: [],
+      call: async () => {
+        const ctrl = lanes.pop() ?? new AbortController();
+        const res = await client.request({
+          method: 'GET',
+          path: '/api/v1/rates',
+          operation: 'getRates',
+          signal: ctrl.signal,
+        });
+        lanes.push(ctrl);
+        return res.body;
+      },
+    });
+    parts.push({ side: 'pipeline + raw undici', rounds: [], call: () => pipeline.execute(baseline) });
+  }
+
   try {
     await drive(baseline, WARMUP);
     await drive(ours, WARMUP);
+    for (const p of parts) await drive(p.call, WARMUP);
     const b: Round[] = [];
     const o: Round[] = [];
     const perRound = Math.ceil(REQUESTS / ROUNDS);
     for (let r = 0; r < ROUNDS; r++) {
       b.push(await drive(baseline, perRound));
       o.push(await drive(ours, perRound));
+      for (const p of parts) p.rounds.push(await drive(p.call, perRound));
     }
     const summary = (xs: Round[]) => ({
       rps: Math.round(median(xs.map((x) => x.rps))),
@@ -180,6 +205,7 @@ export async function run(): Promise<BenchResult> {
           p99Ms: x.p99Ms,
           cpuUsPerRequest: x.cpuUs,
         })),
+        ...parts.map((p) => ({ side: `median ${p.side}`, round: '-', ...summary(p.rounds) })),
         { side: 'median raw', round: '-', ...baseS },
         { side: 'median ours', round: '-', ...oursS },
       ],
