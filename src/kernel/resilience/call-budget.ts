@@ -8,9 +8,19 @@ import { getEventListeners } from 'node:events';
  * one clearTimeout (it was two of each), and the timer callback is module-level with the budget as
  * argument, so no closure is made for it.
  */
+/** What a call reports to when it settles (the pipeline): outcome metrics, bulkhead slot, error mapping. */
+export interface CallOwner {
+  /** The value to resolve with (ok) or the error to reject with. */
+  settled(call: CallBudget, ok: boolean, value: unknown): unknown;
+  totalTimeout(): Error;
+}
+
 export class CallBudget {
-  readonly deadline: number;
+  /** Date.now() by which the call must be done; set when the total budget starts. */
+  deadline = Number.POSITIVE_INFINITY;
   expired = false;
+  /** Set once the call holds a bulkhead slot; the owner frees it when the call settles. */
+  holdsSlot = false;
   current: AbortController | undefined;
   private attemptDeadline = Number.POSITIVE_INFINITY;
   private ctrl: AbortController | undefined;
@@ -19,14 +29,14 @@ export class CallBudget {
   private onCallerAbort: (() => void) | undefined;
   private resolve!: (v: unknown) => void;
   private reject!: (e: unknown) => void;
-  private settled = false;
+  private settledAlready = false;
 
   constructor(
-    totalMs: number,
-    private readonly timeoutError: () => Error,
-  ) {
-    this.deadline = Date.now() + totalMs;
-  }
+    private readonly totalMs: number,
+    private readonly owner: CallOwner,
+    /** performance.now() when the call came in (bulkhead wait included in its duration). */
+    readonly started: number,
+  ) {}
 
   /** A signal for waits outside an attempt (the rate limiter queue); made only when asked for. */
   get signal(): AbortSignal {
@@ -35,12 +45,17 @@ export class CallBudget {
     return this.ctrl.signal;
   }
 
-  /** Settles with `work`, or with the timeout error at the deadline or when the caller's signal aborts. */
-  race<R>(work: Promise<R>, caller: AbortSignal | undefined): Promise<R> {
-    const p = new Promise<R>((resolve, reject) => {
+  /** The call's outcome; settled once by `settle` (the attempts), the deadline or the caller's signal. */
+  result<R>(): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
       this.resolve = resolve as (v: unknown) => void;
       this.reject = reject;
     });
+  }
+
+  /** The total budget starts (once a bulkhead slot is held): deadline timer, caller's signal. */
+  start(caller: AbortSignal | undefined): void {
+    this.deadline = Date.now() + this.totalMs;
     if (this.timer === undefined) this.arm(this.deadline);
     if (caller) {
       if (caller.aborted) this.expire();
@@ -50,19 +65,14 @@ export class CallBudget {
         caller.addEventListener('abort', this.onCallerAbort, { once: true });
       }
     }
-    work.then(
-      (v) => this.settle(true, v),
-      (e: unknown) => this.settle(false, e),
-    );
-    return p;
   }
 
   expire(): void {
-    if (this.settled) return;
+    if (this.settledAlready) return;
     this.expired = true;
     this.current?.abort();
     this.ctrl?.abort();
-    this.settle(false, this.timeoutError());
+    this.settle(false, this.owner.totalTimeout());
   }
 
   /** The controller of a new attempt, aborted after `attemptMs` (or at the total deadline if sooner). */
@@ -89,7 +99,7 @@ export class CallBudget {
   /** The timer fired: expire the call, or abort the attempt that overran, then wait for what is left. */
   onTimer(): void {
     this.timer = undefined;
-    if (this.settled) return;
+    if (this.settledAlready) return;
     const now = Date.now();
     if (now >= this.deadline) {
       this.expire();
@@ -107,14 +117,16 @@ export class CallBudget {
     this.timer = setTimeout(fireTimer, Math.max(0, at - now), this);
   }
 
-  private settle(ok: boolean, v: unknown): void {
-    if (this.settled) return;
-    this.settled = true;
+  /** Settles the call once (later outcomes, e.g. an attempt that ignored the deadline, are dropped). */
+  settle(ok: boolean, v: unknown): void {
+    if (this.settledAlready) return;
+    this.settledAlready = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     if (this.onCallerAbort) this.caller?.removeEventListener('abort', this.onCallerAbort);
-    if (ok) this.resolve(v);
-    else this.reject(v);
+    const out = this.owner.settled(this, ok, v);
+    if (ok) this.resolve(out);
+    else this.reject(out);
   }
 }
 

@@ -78,7 +78,6 @@ class ResiliencePipeline<T> implements Pipeline {
   private readonly totalMs: number;
   private readonly attemptMs: number;
   private readonly telemetry: PipelineTelemetry;
-  private readonly totalTimeout: () => CareBridgeError;
 
   constructor(private readonly o: PipelineOptions<T>) {
     this.retryOpts = o.retry === false ? undefined : { ...DEFAULT_RETRY, ...(o.retry ?? {}) };
@@ -104,7 +103,6 @@ class ResiliencePipeline<T> implements Pipeline {
           : new CircuitBreaker({ ...o, breaker: o.breaker ?? DEFAULT_BREAKER });
     this.breaker?.onStateChange((state) => this.telemetry.emit({ type: 'breaker', state }));
     this.bulkhead = o.bulkhead ? new Bulkhead(o.bulkhead.limit, o.bulkhead.queue ?? 0) : undefined;
-    this.totalTimeout = () => this.timeoutError(true);
   }
 
   get breakerState(): BreakerState {
@@ -116,74 +114,92 @@ class ResiliencePipeline<T> implements Pipeline {
   }
 
   /**
-   * The layers (bulkhead, total timeout, retry loop) are done here in one async function rather than with
-   * cockatiel's BulkheadPolicy/RetryPolicy/TimeoutPolicy: those wrapped each call in several more async
-   * functions, result objects and (timeouts) an AbortController plus event wrappers per policy per call, most
-   * of the pipeline's overhead in bench/http.ts. A call that succeeds at once costs a counter, one deadline
-   * timer, one recycled attempt controller, the breaker's bookkeeping and the metrics.
+   * The layers (bulkhead, total timeout, retry loop) are done here rather than with cockatiel's
+   * BulkheadPolicy/RetryPolicy/TimeoutPolicy: those wrapped each call in several more async functions,
+   * result objects and (timeouts) an AbortController plus event wrappers per policy per call, most of the
+   * pipeline's overhead in bench/http.ts. The promise returned is the call budget's own, settled once (by the
+   * attempts, the deadline or the caller's signal); its settlement records the outcome and frees the
+   * bulkhead slot (see `settled`), so no wrapper promise sits between the caller and the attempts.
    */
-  async execute<R>(fn: (ctx: AttemptContext) => Promise<R>, opts: ExecuteOptions = {}): Promise<R> {
+  execute<R>(fn: (ctx: AttemptContext) => Promise<R>, opts: ExecuteOptions = {}): Promise<R> {
     this.o.budget?.recordRequest();
-    const started = performance.now();
-    let slot = false;
+    const call = new CallBudget(this.totalMs, this, performance.now());
+    const result = call.result<R>();
+    void this.run(fn, opts, call);
+    return this.o.fallback ? this.withFallback(result) : result;
+  }
+
+  private async withFallback<R>(result: Promise<R>): Promise<R> {
+    try {
+      return await result;
+    } catch (e) {
+      const err = e as CareBridgeError;
+      this.telemetry.emit({ type: 'fallback', code: err.code });
+      return (await (this.o.fallback as (err: CareBridgeError) => Promise<T> | T)(err)) as unknown as R;
+    }
+  }
+
+  /** CallBudget calls this exactly once per call, when it settles. */
+  settled(call: CallBudget, ok: boolean, value: unknown): unknown {
+    if (call.holdsSlot) this.bulkhead?.release();
+    if (ok) {
+      this.telemetry.finished('success', call.started);
+      return value;
+    }
+    const err = this.toError(value);
+    this.telemetry.finished(err.code, call.started);
+    return err;
+  }
+
+  totalTimeout(): CareBridgeError {
+    return this.timeoutError(true);
+  }
+
+  /**
+   * Bulkhead slot, then attempts until one succeeds or the retry decision (budgeted, Retry-After aware)
+   * says stop. Never rejects: every outcome settles the call.
+   */
+  private async run<R>(fn: (ctx: AttemptContext) => Promise<R>, opts: ExecuteOptions, call: CallBudget) {
     try {
       if (this.bulkhead) {
         const got = this.bulkhead.acquire(opts.signal);
         if (got !== true) await got;
-        slot = true;
+        call.holdsSlot = true;
       }
-      const call = new CallBudget(this.totalMs, this.totalTimeout);
-      const value = await call.race(this.attempts(fn, opts.idempotent === true, call), opts.signal);
-      this.telemetry.finished('success', started);
-      return value;
-    } catch (raw) {
-      const err = this.toError(raw);
-      this.telemetry.finished(err.code, started);
-      if (this.o.fallback) {
-        this.telemetry.emit({ type: 'fallback', code: err.code });
-        return (await this.o.fallback(err)) as unknown as R;
-      }
-      throw err;
-    } finally {
-      if (slot) this.bulkhead?.release();
-    }
-  }
-
-  /** Attempts until one succeeds or the retry decision (budgeted, Retry-After aware) says stop. */
-  private async attempts<R>(
-    fn: (ctx: AttemptContext) => Promise<R>,
-    idempotent: boolean,
-    call: CallBudget,
-  ): Promise<R> {
-    const retryOpts = this.retryOpts;
-    for (let attempt = 1; ; attempt++) {
-      // Never start an attempt once the budget is gone (the backoff sleep does not watch the deadline).
-      if (call.expired) throw this.timeoutError(true);
-      try {
-        return await this.attempt(fn, attempt, call);
-      } catch (e) {
-        if (!retryOpts) throw e;
-        const decision = decideRetry(e, {
-          attempt,
-          options: retryOpts,
-          idempotent,
-          remainingMs: call.deadline - Date.now(),
-          budget: this.o.budget,
-        });
-        const code = codeOf(e);
-        if (!decision.retry) {
-          this.telemetry.emit({ type: 'give_up', attempt, reason: decision.reason, code });
-          throw e;
+      call.start(opts.signal);
+      const retryOpts = this.retryOpts;
+      for (let attempt = 1; ; attempt++) {
+        // Never start an attempt once the budget is gone (the backoff sleep does not watch the deadline).
+        if (call.expired) throw this.timeoutError(true);
+        try {
+          call.settle(true, await this.attempt(fn, attempt, call));
+          return;
+        } catch (e) {
+          if (!retryOpts) throw e;
+          const decision = decideRetry(e, {
+            attempt,
+            options: retryOpts,
+            idempotent: opts.idempotent === true,
+            remainingMs: call.deadline - Date.now(),
+            budget: this.o.budget,
+          });
+          const code = codeOf(e);
+          if (!decision.retry) {
+            this.telemetry.emit({ type: 'give_up', attempt, reason: decision.reason, code });
+            throw e;
+          }
+          this.telemetry.emit({
+            type: 'retry',
+            attempt,
+            delayMs: decision.delayMs,
+            reason: decision.reason,
+            code,
+          });
+          await new Promise<void>((resolve) => setTimeout(resolve, decision.delayMs));
         }
-        this.telemetry.emit({
-          type: 'retry',
-          attempt,
-          delayMs: decision.delayMs,
-          reason: decision.reason,
-          code,
-        });
-        await new Promise<void>((resolve) => setTimeout(resolve, decision.delayMs));
       }
+    } catch (e) {
+      call.settle(false, e);
     }
   }
 
