@@ -19,8 +19,8 @@ const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 20_000);
 const WARMUP = 3_000;
 const CONCURRENCY = 32;
 const CONNECTIONS = 32;
-/** Short alternating rounds: on a shared machine, load spikes then hit both sides alike. */
-const ROUNDS = 8;
+/** Short alternating rounds (1,250 requests per side by default): load spikes then hit both sides alike. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 16);
 
 const SERVER = `
 const http = require('node:http');
@@ -166,6 +166,8 @@ export async function run(): Promise<BenchResult> {
       p50Ms: round3(median(xs.map((x) => x.p50Ms))),
       p99Ms: round3(median(xs.map((x) => x.p99Ms))),
       cpuUsPerRequest: round3(median(xs.map((x) => x.cpuUs))),
+      /** The quietest round: the least disturbed figure of the code's own cost on a shared machine. */
+      cpuUsBestRound: round3(Math.min(...xs.map((x) => x.cpuUs))),
     });
     const oursS = summary(o);
     const baseS = summary(b);
@@ -175,6 +177,7 @@ export async function run(): Promise<BenchResult> {
     // CPU per request is the steadier figure of our overhead, so it is reported alongside.
     const cpuRatio = Math.round((baseS.cpuUsPerRequest / oursS.cpuUsPerRequest) * 1000) / 1000;
     const cpuOverheadUs = round3(oursS.cpuUsPerRequest - baseS.cpuUsPerRequest);
+    const cpuOverheadBestUs = round3(oursS.cpuUsBestRound - baseS.cpuUsBestRound);
     return {
       ours: oursS,
       baseline: baseS,
@@ -182,6 +185,7 @@ export async function run(): Promise<BenchResult> {
       p99OverheadMs,
       cpuRatio,
       cpuOverheadUsPerRequest: cpuOverheadUs,
+      cpuOverheadUsBestRound: cpuOverheadBestUs,
       goal: { ratio: 0.85, p99OverheadMs: 1 },
       met: ratio >= 0.85 && p99OverheadMs < 1,
       requests: REQUESTS,
