@@ -85,6 +85,8 @@ export function upstreamStatusError(
   integration: string,
 ): CareBridgeError | undefined {
   const s = res.status;
+  // The common case (a 2xx/3xx/4xx answer) allocates nothing.
+  if (s !== 408 && s !== 429 && s < 500) return undefined;
   const retryAfterSeconds = parseRetryAfter(res.headers['retry-after']);
   const extra = { integration, retryAfterSeconds, details: { upstreamStatus: s } };
   if (s === 408) {
@@ -98,6 +100,5 @@ export function upstreamStatusError(
   if (s === 504) return errors.upstreamTimeout(`${integration}'s gateway timed out.`, extra);
   if (s === 502 || s === 503)
     return errors.upstreamUnavailable(`${integration} is unavailable (${s}).`, extra);
-  if (s >= 500) return errors.upstreamError(`${integration} failed (${s}).`, extra);
-  return undefined;
+  return errors.upstreamError(`${integration} failed (${s}).`, extra);
 }
