@@ -16,7 +16,7 @@ export interface CallOwner {
 }
 
 export class CallBudget {
-  /** Date.now() by which the call must be done; set when the total budget starts. */
+  /** performance.now() by which the call must be done; set when the total budget starts. */
   deadline = Number.POSITIVE_INFINITY;
   expired = false;
   /** Set once the call holds a bulkhead slot; the owner frees it when the call settles. */
@@ -55,7 +55,7 @@ export class CallBudget {
 
   /** The total budget starts (once a bulkhead slot is held): deadline timer, caller's signal. */
   start(caller: AbortSignal | undefined): void {
-    this.deadline = Date.now() + this.totalMs;
+    this.deadline = performance.now() + this.totalMs;
     if (this.timer === undefined) this.arm(this.deadline);
     if (caller) {
       if (caller.aborted) this.expire();
@@ -79,7 +79,7 @@ export class CallBudget {
   startAttempt(attemptMs: number): AbortController {
     const ctrl = takeController();
     this.current = ctrl;
-    const now = Date.now();
+    const now = performance.now();
     this.attemptDeadline = now + attemptMs < this.deadline ? now + attemptMs : Number.POSITIVE_INFINITY;
     if (this.attemptDeadline !== Number.POSITIVE_INFINITY || this.timer === undefined) {
       this.arm(Math.min(this.attemptDeadline, this.deadline), now);
@@ -100,7 +100,7 @@ export class CallBudget {
   onTimer(): void {
     this.timer = undefined;
     if (this.settledAlready) return;
-    const now = Date.now();
+    const now = performance.now();
     if (now >= this.deadline) {
       this.expire();
       return;
@@ -112,7 +112,7 @@ export class CallBudget {
     this.arm(Math.min(this.attemptDeadline, this.deadline), now);
   }
 
-  private arm(at: number, now = Date.now()): void {
+  private arm(at: number, now = performance.now()): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = setTimeout(fireTimer, Math.max(0, at - now), this);
   }

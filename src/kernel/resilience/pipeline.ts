@@ -180,7 +180,7 @@ class ResiliencePipeline<T> implements Pipeline {
             attempt,
             options: retryOpts,
             idempotent: opts.idempotent === true,
-            remainingMs: call.deadline - Date.now(),
+            remainingMs: call.deadline - performance.now(),
             budget: this.o.budget,
           });
           const code = codeOf(e);
