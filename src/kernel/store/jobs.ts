@@ -1,6 +1,7 @@
 import { ulid } from 'ulid';
 import { isCareBridgeError } from '../errors/index.js';
 import type { HealthRegistry, Logger, Metrics } from '../telemetry/index.js';
+import { PollingLoop } from './polling-loop.js';
 import type { Queryable, Store } from './store.js';
 
 /**
@@ -95,9 +96,7 @@ type Row = {
 
 export class JobRunner {
   private readonly o: Required<Omit<JobRunnerOptions, 'health'>>;
-  private running = false;
-  private loop: Promise<void> | undefined;
-  private wakeUp: (() => void) | undefined;
+  private readonly loop: PollingLoop;
   private readonly abort = new AbortController();
   private readonly runs;
 
@@ -111,6 +110,11 @@ export class JobRunner {
       maxAgeSeconds: 300,
       ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)),
     } as Required<Omit<JobRunnerOptions, 'health'>>;
+    this.loop = new PollingLoop(
+      async () => (await this.runOnce()) >= this.o.batchSize,
+      this.o.pollIntervalMs,
+      (err) => this.o.logger.warn({ err }, 'job runner round failed'),
+    );
     this.runs = opts.metrics.counter('carebridge_jobs_runs_total', 'Job runs by outcome.', [
       'kind',
       'outcome',
@@ -140,20 +144,16 @@ export class JobRunner {
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = this.run();
+    this.loop.start();
   }
 
   wake(): void {
-    this.wakeUp?.();
+    this.loop.wake();
   }
 
   async stop(): Promise<void> {
-    this.running = false;
     this.abort.abort();
-    this.wakeUp?.();
-    await this.loop;
+    await this.loop.stop();
   }
 
   /** Claims due jobs and runs them. Returns how many ran. */
@@ -231,27 +231,5 @@ export class JobRunner {
   private backoffMs(attempt: number): number {
     const exp = Math.min(this.o.backoffMaxMs, this.o.backoffBaseMs * 2 ** Math.max(0, attempt - 1));
     return Math.round(exp * (0.5 + Math.random() * 0.5));
-  }
-
-  private async run(): Promise<void> {
-    while (this.running) {
-      let ran = 0;
-      try {
-        ran = await this.runOnce();
-      } catch (err) {
-        this.o.logger.warn({ err }, 'job runner round failed');
-      }
-      if (!this.running) break;
-      if (ran >= this.o.batchSize) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, this.o.pollIntervalMs);
-        function done() {
-          clearTimeout(timer);
-          resolve();
-        }
-        this.wakeUp = done;
-      });
-      this.wakeUp = undefined;
-    }
   }
 }

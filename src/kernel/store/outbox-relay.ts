@@ -1,6 +1,7 @@
 import type { Config } from '../config/index.js';
 import type { HealthRegistry, Logger, Metrics } from '../telemetry/index.js';
 import { type OutboxRecord, type OutboxTransport, outboxBacklog, type PublishResult } from './outbox.js';
+import { PollingLoop } from './polling-loop.js';
 import type { Store } from './store.js';
 
 export interface OutboxRelayOptions {
@@ -52,9 +53,7 @@ export class OutboxRelay {
     relayId: string;
   };
   private readonly prefixes: Array<{ prefix: string; transport: OutboxTransport }>;
-  private running = false;
-  private loop: Promise<void> | undefined;
-  private wakeUp: (() => void) | undefined;
+  private readonly loop: PollingLoop;
   private lastBacklogAt = 0;
   private readonly published;
   private readonly backlogGauge;
@@ -67,6 +66,11 @@ export class OutboxRelay {
       ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)),
       relayId: opts.relayId ?? `relay-${process.pid}`,
     } as typeof this.o;
+    this.loop = new PollingLoop(
+      () => this.round(),
+      this.o.pollIntervalMs,
+      (err) => this.o.logger.warn({ err, relay: this.o.relayId }, 'outbox relay round failed'),
+    );
     for (const k of ['batchSize', 'maxAttempts'] as const) {
       if (!Number.isInteger(this.o[k]) || this.o[k] < 1)
         throw new RangeError(`OutboxRelay: ${k} must be a positive integer`);
@@ -99,21 +103,16 @@ export class OutboxRelay {
 
   /** Starts the polling loop (idempotent). */
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = this.run();
+    this.loop.start();
   }
 
   /** Pokes the loop after an enqueue, so the message does not wait for the next poll. */
   wake(): void {
-    this.wakeUp?.();
+    this.loop.wake();
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    this.wakeUp?.();
-    await this.loop;
-    this.loop = undefined;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** Claims one batch, publishes it and records the outcome. Returns how many rows were published. */
@@ -239,27 +238,11 @@ export class OutboxRelay {
     return b;
   }
 
-  private async run(): Promise<void> {
-    while (this.running) {
-      let published = 0;
-      try {
-        published = await this.runOnce();
-        if (Date.now() - this.lastBacklogAt >= BACKLOG_REFRESH_MS) await this.refreshBacklog();
-      } catch (err) {
-        this.o.logger.warn({ err, relay: this.o.relayId }, 'outbox relay round failed');
-      }
-      if (!this.running) break;
-      if (published >= this.o.batchSize) continue; // more is probably waiting
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, this.o.pollIntervalMs);
-        function done() {
-          clearTimeout(timer);
-          resolve();
-        }
-        this.wakeUp = done;
-      });
-      this.wakeUp = undefined;
-    }
+  /** One loop round: publish a batch, refresh the backlog figures now and then; true when the batch was full. */
+  private async round(): Promise<boolean> {
+    const published = await this.runOnce();
+    if (Date.now() - this.lastBacklogAt >= BACKLOG_REFRESH_MS) await this.refreshBacklog();
+    return published >= this.o.batchSize;
   }
 }
 
