@@ -4,6 +4,7 @@ import Fastify, {
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
+  LogController,
 } from 'fastify';
 import { z } from 'zod';
 import { SandboxClock } from './clock.js';
@@ -62,7 +63,7 @@ export async function createSandboxServer(opts: SandboxServerOptions): Promise<S
   const app = Fastify({
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
     forceCloseConnections: true,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => `req_${randomBytes(8).toString('hex')}`,
     bodyLimit: 1024 * 1024,
   });
