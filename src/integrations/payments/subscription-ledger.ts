@@ -1,6 +1,11 @@
 import { monotonicFactory } from 'ulid';
 import type { Store } from '../../kernel/store/store.js';
-import type { ProviderSubscription, Subscription, SubscriptionStatus } from './types.js';
+import {
+  type ProviderSubscription,
+  SUBSCRIPTION_STATUSES,
+  type Subscription,
+  type SubscriptionStatus,
+} from './types.js';
 
 const ulid = monotonicFactory();
 
@@ -26,15 +31,10 @@ interface Row {
 
 const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
 const fromUnix = (s: number | null) => (s === null ? null : new Date(s * 1000));
-const PROVIDER_STATUSES = new Set([
-  'incomplete',
-  'incomplete_expired',
-  'trialing',
-  'active',
-  'past_due',
-  'unpaid',
-  'canceled',
-]);
+/** The processor's own statuses: ours minus the two that only our ledger uses. */
+const PROVIDER_STATUSES = new Set<string>(
+  SUBSCRIPTION_STATUSES.filter((st) => st !== 'processing' && st !== 'unknown'),
+);
 
 function toSubscription(r: Row): Subscription {
   return {
