@@ -54,13 +54,14 @@ export const urlOrSandbox = z.union([z.literal('sandbox'), z.url({ error: 'expec
   error: 'expected a URL or "sandbox"',
 });
 
-export const commaList = z.preprocess(
-  (v) =>
-    typeof v === 'string'
-      ? v
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean)
-      : v,
-  z.array(z.string()),
-);
+/** `a, b,,c` → `['a', 'b', 'c']`; other values pass through to the schema. */
+export function splitCommaList(v: unknown): unknown {
+  return typeof v === 'string'
+    ? v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : v;
+}
+
+export const commaList = z.preprocess(splitCommaList, z.array(z.string()));

@@ -1,16 +1,12 @@
 import { z } from 'zod';
-import { envBoolean, envInt, setting } from '../setting.js';
+import { envBoolean, envInt, setting, splitCommaList } from '../setting.js';
 
 /** Comma-separated positive integers (milliseconds), e.g. `1000,5000,30000`. */
 const delayList = z.preprocess(
-  (v) =>
-    typeof v === 'string'
-      ? v
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean)
-          .map((s) => (/^\d+$/.test(s) ? Number(s) : s))
-      : v,
+  (v) => {
+    const items = splitCommaList(v);
+    return Array.isArray(items) ? items.map((s) => (/^\d+$/.test(s) ? Number(s) : s)) : items;
+  },
   z
     .array(z.number({ error: 'expected comma-separated milliseconds' }).int().min(1).max(86_400_000), {
       error: 'expected comma-separated milliseconds',
