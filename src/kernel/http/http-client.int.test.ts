@@ -153,6 +153,44 @@ describe('HttpClient', () => {
     ctrl.abort();
     await expect(pending).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
   });
+
+  it('refuses an answer larger than maxResponseBytes and keeps working afterwards', async () => {
+    const c = makeClient({ maxResponseBytes: 1_000 });
+    server.script({ body: { big: 'z'.repeat(5_000) } }, { body: { small: true } });
+    await expect(c.request({ method: 'GET', path: '/big', operation: 'big' })).rejects.toMatchObject({
+      code: 'UPSTREAM_RESPONSE_TOO_LARGE',
+      retryable: false,
+      details: { limitBytes: 1_000 },
+    });
+    expect((await c.request({ method: 'GET', path: '/small', operation: 'small' })).body).toEqual({
+      small: true,
+    });
+    expect(await metrics.text()).toMatch(
+      /carebridge_http_client_requests_total\{integration="acme",operation="big",outcome="UPSTREAM_RESPONSE_TOO_LARGE"\} 1/,
+    );
+  });
+
+  it('answers an abort at once even while the request waits for a free connection', async () => {
+    const c = makeClient({ connections: 1 });
+    server.script({ action: 'respond', delayMs: 400, body: { first: true } }, { body: { third: true } });
+    let firstDone = false;
+    const first = c.request({ method: 'GET', path: '/slow', operation: 'x' }).finally(() => {
+      firstDone = true;
+    });
+    await vi.waitFor(() => expect(server.requests).toHaveLength(1));
+    const ctrl = new AbortController();
+    const queued = c.request({ method: 'GET', path: '/queued', operation: 'x', signal: ctrl.signal });
+    ctrl.abort();
+    await expect(queued).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
+    // Rejected before the slow request freed the only connection.
+    expect(firstDone).toBe(false);
+    expect((await first).body).toEqual({ first: true });
+    expect((await c.request({ method: 'GET', path: '/third', operation: 'x' })).body).toEqual({
+      third: true,
+    });
+    // The aborted request never reached the server.
+    expect(server.requests.map((r) => r.url)).toEqual(['/slow', '/third']);
+  });
 });
 
 describe('HttpClient through the resilience pipeline', () => {

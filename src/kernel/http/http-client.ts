@@ -1,10 +1,11 @@
 import { performance } from 'node:perf_hooks';
 import type { Counter, Histogram } from 'prom-client';
 import { Pool } from 'undici';
+import { resilienceErrors } from '../resilience/errors.js';
 import type { Logger, Metrics } from '../telemetry/index.js';
 import { BatchedSeries } from '../telemetry/metric-batch.js';
-import { AbortLink } from './abort-link.js';
 import { networkError } from './errors.js';
+import { Exchange, type ExchangeFailure, type RawAnswer, ResponseTooLarge } from './exchange.js';
 import { childTraceparent } from './trace-context.js';
 import { type HttpResponse, type RequestSigner, Signable } from './types.js';
 
@@ -30,6 +31,8 @@ export interface HttpClientOptions {
   userAgent?: string;
   /** Backstop for a silent socket when the caller passes no signal (ms). Default 300 s. */
   socketTimeoutMs?: number;
+  /** Largest answer body accepted (bytes); a bigger one fails with UPSTREAM_RESPONSE_TOO_LARGE. Default 16 MiB. */
+  maxResponseBytes?: number;
 }
 
 export interface HttpRequest {
@@ -66,6 +69,7 @@ const KNOWN_OPTIONS = new Set([
   'logger',
   'userAgent',
   'socketTimeoutMs',
+  'maxResponseBytes',
 ]);
 
 /**
@@ -90,6 +94,7 @@ export class HttpClient {
   private readonly requests: Counter<'integration' | 'operation' | 'outcome'>;
   private readonly duration: Histogram<'integration' | 'operation' | 'outcome'>;
   private readonly debug: boolean;
+  private readonly maxResponseBytes: number;
   private closed = false;
 
   constructor(private readonly o: HttpClientOptions) {
@@ -100,6 +105,10 @@ export class HttpClient {
       throw new RangeError(`HttpClient: baseUrl must be http(s), got ${this.baseUrl.protocol}`);
     if (o.connections !== undefined && !(Number.isInteger(o.connections) && o.connections >= 1)) {
       throw new RangeError('HttpClient: connections must be a positive integer');
+    }
+    this.maxResponseBytes = o.maxResponseBytes ?? 16 * 1024 * 1024;
+    if (!(Number.isInteger(this.maxResponseBytes) && this.maxResponseBytes >= 0)) {
+      throw new RangeError('HttpClient: maxResponseBytes must be a non-negative integer');
     }
     this.basePath = this.baseUrl.pathname;
     this.origin = this.baseUrl.origin;
@@ -155,50 +164,67 @@ export class HttpClient {
     return res;
   }
 
-  private async send<T>(signable: Signable, req: HttpRequest): Promise<HttpResponse<T>> {
+  /** Signs (when there is a signer) and sends once; a signer-free request adds no async frame. */
+  private send<T>(signable: Signable, req: HttpRequest): Promise<HttpResponse<T>> {
     signable.headers.traceparent = childTraceparent(req.traceparent);
-    if (this.o.signer) await this.o.signer.sign(signable);
-    const started = performance.now();
-    const pool = this.poolFor(signable.origin);
-    let phase: 'request' | 'body' = 'request';
+    const signing = this.o.signer?.sign(signable);
+    if (signing) return signing.then(() => this.exchange<T>(signable, req));
+    return this.exchange<T>(signable, req);
+  }
+
+  private exchange<T>(signable: Signable, req: HttpRequest): Promise<HttpResponse<T>> {
     const signal = req.signal;
-    if (signal?.aborted)
-      throw networkError(signal.reason, { integration: this.integration, aborted: true, phase });
-    // undici follows the caller's signal through a link detached before returning (see AbortLink).
-    const link = signal ? new AbortLink(signal) : undefined;
-    try {
-      const r = await pool.request({
-        method: signable.method as 'GET',
-        path: signable.path,
-        headers: signable.headers,
-        body: signable.body,
-        signal: link,
-      });
-      phase = 'body';
-      const text = await r.body.text();
-      // undici's header object is this response's own: repeated headers are joined in place, not copied.
-      const headers = r.headers as Record<string, string | string[] | undefined>;
-      for (const k in headers) {
-        const v = headers[k];
-        if (v === undefined) delete headers[k];
-        else if (typeof v !== 'string') headers[k] = v.join(', ');
-      }
-      const parsed = parseBody(text, headers['content-type'] as string | undefined);
-      this.observe(req.operation, STATUS_CLASS[Math.floor(r.statusCode / 100)] ?? 'other', started);
-      if (this.debug) this.log(signable, req, r.statusCode, started);
-      return { status: r.statusCode, headers: headers as Record<string, string>, body: parsed as T, text };
-    } catch (err) {
-      const e = networkError(err, {
-        integration: this.integration,
-        aborted: req.signal?.aborted === true,
-        phase,
-      });
-      this.observe(req.operation, e.code, started);
-      if (this.debug) this.log(signable, req, e.code, started);
-      throw e;
-    } finally {
-      link?.unlink();
+    if (signal?.aborted) {
+      return Promise.reject(
+        networkError(signal.reason, { integration: this.integration, aborted: true, phase: 'request' }),
+      );
     }
+    const started = performance.now();
+    return new Promise<HttpResponse<T>>((resolve, reject) => {
+      const exchange = new Exchange(
+        signal,
+        this.maxResponseBytes,
+        (a) => resolve(this.answer<T>(a, signable, req, started)),
+        (f) => reject(this.failure(f, signable, req, started)),
+      );
+      this.poolFor(signable.origin).dispatch(
+        {
+          method: signable.method as 'GET',
+          path: signable.path,
+          headers: signable.headers,
+          body: signable.body,
+        },
+        exchange,
+      );
+    });
+  }
+
+  private answer<T>(a: RawAnswer, signable: Signable, req: HttpRequest, started: number): HttpResponse<T> {
+    const text = a.body.toString('utf8');
+    // undici's header object is this response's own: repeated headers are joined in place, not copied.
+    const headers = a.headers as Record<string, string | string[] | undefined>;
+    for (const k in headers) {
+      const v = headers[k];
+      if (v === undefined) delete headers[k];
+      else if (typeof v !== 'string') headers[k] = v.join(', ');
+    }
+    const parsed = parseBody(text, headers['content-type'] as string | undefined);
+    this.observe(req.operation, STATUS_CLASS[Math.floor(a.status / 100)] ?? 'other', started);
+    if (this.debug) this.log(signable, req, a.status, started);
+    return { status: a.status, headers: headers as Record<string, string>, body: parsed as T, text };
+  }
+
+  private failure(f: ExchangeFailure, signable: Signable, req: HttpRequest, started: number): Error {
+    const e =
+      f.error instanceof ResponseTooLarge
+        ? resilienceErrors.responseTooLarge(
+            `${this.integration} answered with more than ${f.error.limit} bytes; the answer was dropped.`,
+            { integration: this.integration, details: { limitBytes: f.error.limit } },
+          )
+        : networkError(f.error, { integration: this.integration, aborted: f.aborted, phase: f.phase });
+    this.observe(req.operation, e.code, started);
+    if (this.debug) this.log(signable, req, e.code, started);
+    return e;
   }
 
   /** One batched series per (operation, outcome): see BatchedSeries for why not prom-client's children. */
