@@ -175,6 +175,20 @@ describe('timeouts', () => {
     await vi.advanceTimersByTimeAsync(3_000);
     await check;
   });
+
+  it('shares one timer between the calls in flight and holds none once they are done', async () => {
+    const { p } = make({ attemptTimeoutMs: 1_000, totalTimeoutMs: 3_000, retry: false });
+    const answers: Array<(v: string) => void> = [];
+    const calls = Array.from({ length: 50 }, () =>
+      p.execute(() => new Promise<string>((resolve) => answers.push(resolve))),
+    );
+    await vi.advanceTimersByTimeAsync(0);
+    expect(answers).toHaveLength(50);
+    expect(vi.getTimerCount()).toBe(1);
+    for (const a of answers) a('ok');
+    await expect(Promise.all(calls)).resolves.toHaveLength(50);
+    expect(vi.getTimerCount()).toBe(0);
+  });
 });
 
 describe('circuit breaker', () => {

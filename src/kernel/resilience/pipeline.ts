@@ -2,7 +2,8 @@ import { type CareBridgeError, errors, isCareBridgeError, normalizeError } from 
 import type { HealthRegistry, Logger, Metrics } from '../telemetry/index.js';
 import { type BreakerOptions, type BreakerState, CircuitBreaker } from './breaker.js';
 import { Bulkhead } from './bulkhead.js';
-import { CallBudget } from './call-budget.js';
+import { CallBudget, type CallDeadlines } from './call-budget.js';
+import { DeadlineTimer } from './deadlines.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { RetryBudget } from './retry-budget.js';
 import { decideRetry, type RetryOptions } from './retry-decision.js';
@@ -78,6 +79,7 @@ class ResiliencePipeline<T> implements Pipeline {
   private readonly totalMs: number;
   private readonly attemptMs: number;
   private readonly telemetry: PipelineTelemetry;
+  private readonly deadlines: CallDeadlines;
 
   constructor(private readonly o: PipelineOptions<T>) {
     this.retryOpts = o.retry === false ? undefined : { ...DEFAULT_RETRY, ...(o.retry ?? {}) };
@@ -95,6 +97,8 @@ class ResiliencePipeline<T> implements Pipeline {
     this.attemptMs = o.attemptTimeoutMs ?? 5_000;
     if (!(this.totalMs > 0 && this.attemptMs > 0)) throw new RangeError('pipeline: timeouts must be > 0');
     this.telemetry = new PipelineTelemetry(o);
+    const timer = new DeadlineTimer();
+    this.deadlines = { total: timer.list(this.totalMs), attempt: timer.list(this.attemptMs) };
     this.breaker =
       o.breaker instanceof CircuitBreaker
         ? o.breaker
@@ -123,7 +127,7 @@ class ResiliencePipeline<T> implements Pipeline {
    */
   execute<R>(fn: (ctx: AttemptContext) => Promise<R>, opts: ExecuteOptions = {}): Promise<R> {
     this.o.budget?.recordRequest();
-    const call = new CallBudget(this.totalMs, this, performance.now());
+    const call = new CallBudget(this.deadlines, this, performance.now());
     const result = call.result<R>();
     void this.run(fn, opts, call);
     return this.o.fallback ? this.withFallback(result) : result;
@@ -216,7 +220,7 @@ class ResiliencePipeline<T> implements Pipeline {
   ): Promise<R> {
     // The attempt timeout starts only once the permit is held.
     if (this.o.rateLimiter) await this.o.rateLimiter.acquire(call.signal);
-    const ctrl = call.startAttempt(this.attemptMs);
+    const ctrl = call.startAttempt();
     try {
       return await fn({ signal: ctrl.signal, attempt });
     } catch (err) {
