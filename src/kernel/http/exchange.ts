@@ -74,8 +74,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.done) return;
     const reason = this.signal?.reason ?? new Error('aborted');
     this.abortReason = reason;
-    this.controller?.abort(reason instanceof Error ? reason : new Error(String(reason)));
+    // Settle first: undici may report the abort back through onResponseError synchronously.
     this.fail(reason, true);
+    this.controller?.abort(reason instanceof Error ? reason : new Error(String(reason)));
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {

@@ -129,6 +129,19 @@ describe('HttpClient', () => {
     ]);
   });
 
+  it('turns a signer that throws into a rejected request that is never sent', async () => {
+    const c = makeClient({
+      signer: {
+        sign() {
+          throw new Error('no key loaded');
+        },
+      },
+    });
+    const pending = c.request({ method: 'GET', path: '/a', operation: 'a' });
+    await expect(pending).rejects.toThrow('no key loaded');
+    expect(server.requests).toHaveLength(0);
+  });
+
   it('maps transport failures: refused, reset, truncated body, aborted', async () => {
     const c = makeClient();
     const dead = await FaultServer.start();
@@ -150,7 +163,8 @@ describe('HttpClient', () => {
     const ctrl = new AbortController();
     const pending = c.request({ method: 'GET', path: '/x', operation: 'x', signal: ctrl.signal });
     await vi.waitFor(() => expect(server.requests).toHaveLength(3));
-    ctrl.abort();
+    // Any abort reason (not only an AbortError) means the caller stopped waiting.
+    ctrl.abort('caller went away');
     await expect(pending).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
   });
 

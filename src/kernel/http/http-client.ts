@@ -166,10 +166,15 @@ export class HttpClient {
 
   /** Signs (when there is a signer) and sends once; a signer-free request adds no async frame. */
   private send<T>(signable: Signable, req: HttpRequest): Promise<HttpResponse<T>> {
-    signable.headers.traceparent = childTraceparent(req.traceparent);
-    const signing = this.o.signer?.sign(signable);
-    if (signing) return signing.then(() => this.exchange<T>(signable, req));
-    return this.exchange<T>(signable, req);
+    try {
+      signable.headers.traceparent = childTraceparent(req.traceparent);
+      const signing = this.o.signer?.sign(signable);
+      if (signing) return signing.then(() => this.exchange<T>(signable, req));
+      return this.exchange<T>(signable, req);
+    } catch (err) {
+      // A signer that throws rejects the request like an async one would: callers see one failure shape.
+      return Promise.reject(err);
+    }
   }
 
   private exchange<T>(signable: Signable, req: HttpRequest): Promise<HttpResponse<T>> {
