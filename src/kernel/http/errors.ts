@@ -1,6 +1,7 @@
 import { type CareBridgeError, errors } from '../errors/index.js';
 import { resilienceErrors } from '../resilience/errors.js';
 import { parseRetryAfter } from '../resilience/retry-after.js';
+import { ResponseTooLarge } from './exchange.js';
 import type { HttpResponse } from './types.js';
 
 const NOT_SENT = new Set([
@@ -48,6 +49,12 @@ export function networkError(
   err: unknown,
   ctx: { integration: string; aborted: boolean; phase: 'request' | 'body' },
 ): CareBridgeError {
+  if (err instanceof ResponseTooLarge) {
+    return resilienceErrors.responseTooLarge(
+      `${ctx.integration} answered with more than ${err.limit} bytes; the answer was dropped.`,
+      { integration: ctx.integration, details: { limitBytes: err.limit } },
+    );
+  }
   const code = codeOf(err);
   const base = { integration: ctx.integration, cause: err };
   if (ctx.aborted || (err as { name?: string })?.name === 'AbortError' || code === 'UND_ERR_ABORTED') {

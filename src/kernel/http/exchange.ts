@@ -23,7 +23,6 @@ export interface ExchangeFailure {
 
 /** The answer was bigger than the client accepts; the connection is dropped. */
 export class ResponseTooLarge extends Error {
-  readonly code = 'CAREBRIDGE_RESPONSE_TOO_LARGE';
   constructor(readonly limit: number) {
     super(`response body larger than ${limit} bytes`);
   }
@@ -52,7 +51,6 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private size = 0;
   private done = false;
   private phase: 'request' | 'body' = 'request';
-  private abortReason: unknown = undefined;
   private relay: Relay | undefined;
 
   constructor(
@@ -73,7 +71,6 @@ export class Exchange implements Dispatcher.DispatchHandler {
   handleEvent(): void {
     if (this.done) return;
     const reason = this.signal?.reason ?? new Error('aborted');
-    this.abortReason = reason;
     // Settle first: undici may report the abort back through onResponseError synchronously.
     this.fail(reason, true);
     this.controller?.abort(reason instanceof Error ? reason : new Error(String(reason)));
@@ -82,7 +79,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
     // Aborted while queued for a connection: the caller has its answer already; free the slot now.
-    if (this.abortReason !== undefined) controller.abort(new Error('aborted before it was sent'));
+    if (this.done) controller.abort(new Error('aborted before it was sent'));
   }
 
   onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {

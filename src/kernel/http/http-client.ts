@@ -1,11 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import type { Counter, Histogram } from 'prom-client';
 import { Pool } from 'undici';
-import { resilienceErrors } from '../resilience/errors.js';
 import type { Logger, Metrics } from '../telemetry/index.js';
 import { BatchedSeries } from '../telemetry/metric-batch.js';
 import { networkError } from './errors.js';
-import { Exchange, type ExchangeFailure, type RawAnswer, ResponseTooLarge } from './exchange.js';
+import { Exchange, type ExchangeFailure, type RawAnswer } from './exchange.js';
 import { childTraceparent } from './trace-context.js';
 import { type HttpResponse, type RequestSigner, Signable } from './types.js';
 
@@ -220,13 +219,7 @@ export class HttpClient {
   }
 
   private failure(f: ExchangeFailure, signable: Signable, req: HttpRequest, started: number): Error {
-    const e =
-      f.error instanceof ResponseTooLarge
-        ? resilienceErrors.responseTooLarge(
-            `${this.integration} answered with more than ${f.error.limit} bytes; the answer was dropped.`,
-            { integration: this.integration, details: { limitBytes: f.error.limit } },
-          )
-        : networkError(f.error, { integration: this.integration, aborted: f.aborted, phase: f.phase });
+    const e = networkError(f.error, { integration: this.integration, aborted: f.aborted, phase: f.phase });
     this.observe(req.operation, e.code, started);
     if (this.debug) this.log(signable, req, e.code, started);
     return e;
