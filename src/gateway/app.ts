@@ -4,7 +4,12 @@ import Fastify, { LogController } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { errors } from '../kernel/errors/index.js';
 import { installAccessControl, type PermissionTable } from './plugins/access.js';
-import { installErrorHandling, routeRegex } from './plugins/errors.js';
+import {
+  clientErrorHandler,
+  frameworkErrorHandler,
+  installErrorHandling,
+  routeRegex,
+} from './plugins/errors.js';
 import { installHttpMetrics } from './plugins/http-metrics.js';
 import { requestIdFrom } from './plugins/request-id.js';
 import { CURRENT_API_VERSION, installVersioning } from './plugins/versioning.js';
@@ -28,6 +33,8 @@ export async function buildApp(deps: GatewayDeps): Promise<BuiltApp> {
     return503OnClosing: true,
     forceCloseConnections: false,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
   }).withTypeProvider() as unknown as App;
 
   app.setValidatorCompiler(validatorCompiler);
@@ -43,14 +50,17 @@ export async function buildApp(deps: GatewayDeps): Promise<BuiltApp> {
     routePatterns.set(pattern, set);
   });
 
+  // First hook: every answer carries its request id, whichever later hook fails (sendProblem sets it too).
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('X-Request-Id', request.id);
+  });
   const permissions: PermissionTable = [];
-  installErrorHandling(app, deps, routePatterns);
+  installErrorHandling(app, routePatterns);
   installHttpMetrics(app, deps);
   installVersioning(app);
   installAccessControl(app, deps, permissions);
 
-  app.addHook('onRequest', async (request, reply) => {
-    reply.header('X-Request-Id', request.id);
+  app.addHook('onRequest', async (request) => {
     // Refuse an oversized body before routing, so even an unknown /v1 path answers 413 without reading it.
     const length = Number(request.headers['content-length'] ?? 0);
     if (length > deps.config.bodyLimitBytes) {
@@ -87,7 +97,7 @@ export async function buildApp(deps: GatewayDeps): Promise<BuiltApp> {
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
   registerSystemRoutes(app, deps);
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
 
   for (const mod of deps.routes ?? []) {
     await app.register(async (scoped) => mod.register(scoped as App, deps), { prefix: mod.prefix ?? '/v1' });

@@ -37,7 +37,10 @@ export interface Authenticator {
 export interface RouteAccess {
   /** `resource:action` the caller must hold. */
   permission?: string;
-  /** Reachable without a token (only `POST /v1/auth/token`). */
+  /**
+   * Reachable without a bearer token: sign-in (`POST /v1/auth/token`), health, metrics, the API document and
+   * explorer, and webhooks (which verify their own signature). Every other route must name a permission.
+   */
   public?: boolean;
   /** Marks a deprecated route: answers carry `Deprecation` and `Sunset`. */
   deprecated?: { sunset: string; link?: string };

@@ -1,3 +1,5 @@
+import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -187,6 +189,78 @@ describe('gateway shell', () => {
   });
 });
 
+describe('framework and parser errors', () => {
+  let gw: TestGateway;
+  let base: { port: number };
+  beforeAll(async () => {
+    gw = await buildTestGateway({ routes: [echo], authenticator: allowAll });
+    await gw.app.listen({ port: 0, host: '127.0.0.1' });
+    base = { port: (gw.app.server.address() as AddressInfo).port };
+  });
+  afterAll(() => gw.close());
+
+  const expectProblem = (res: { statusCode: number; headers: Record<string, unknown>; body: string }) => {
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    const body = JSON.parse(res.body);
+    expect(res.headers['x-request-id']).toBe(body.requestId);
+    expect(body.code).not.toMatch(/^FST_/);
+    return body;
+  };
+
+  it('answers a path with invalid percent-encoding with 400 BAD_URL', async () => {
+    const res = await gw.app.inject({ url: '/v1/echo/%zz' });
+    expect(res.statusCode).toBe(400);
+    expect(expectProblem(res).code).toBe('BAD_URL');
+  });
+
+  it('answers a path parameter over 200 characters with 414 URI_TOO_LONG', async () => {
+    const res = await gw.app.inject({ url: `/v1/echo/${'a'.repeat(201)}` });
+    expect(res.statusCode).toBe(414);
+    expect(expectProblem(res).code).toBe('URI_TOO_LONG');
+  });
+
+  it('answers a 17,000-character path with 431 HEADERS_TOO_LARGE, over a real socket', async () => {
+    const res = await rawRequest(base.port, `GET /v1/${'a'.repeat(17_000)} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    expect(res.statusCode).toBe(431);
+    expect(expectProblem(res).code).toBe('HEADERS_TOO_LARGE');
+  });
+
+  it('answers raw non-ASCII bytes in the path with 400 BAD_URL, over a real socket', async () => {
+    const res = await rawRequest(
+      base.port,
+      Buffer.concat([
+        Buffer.from('GET /v1/'),
+        Buffer.from([0xff, 0x00]),
+        Buffer.from(' HTTP/1.1\r\nHost: x\r\n\r\n'),
+      ]),
+    );
+    expect(res.statusCode).toBe(400);
+    expect(expectProblem(res).code).toBe('BAD_URL');
+  });
+});
+
+/** Sends bytes as they are (no client normalises them) and parses the one answer. */
+async function rawRequest(
+  port: number,
+  bytes: string | Buffer,
+): Promise<{ statusCode: number; headers: Record<string, string>; body: string }> {
+  const text = await new Promise<string>((resolve, reject) => {
+    const socket = connect({ port, host: '127.0.0.1' }, () => socket.write(bytes));
+    const chunks: Buffer[] = [];
+    socket.on('data', (c) => chunks.push(c));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
+  });
+  const [head = '', body = ''] = text.split('\r\n\r\n');
+  const [status = '', ...lines] = head.split('\r\n');
+  const headers: Record<string, string> = {};
+  for (const l of lines) {
+    const i = l.indexOf(':');
+    headers[l.slice(0, i).toLowerCase()] = l.slice(i + 1).trim();
+  }
+  return { statusCode: Number(status.split(' ')[1]), headers, body };
+}
+
 describe('closed by default', () => {
   it('answers 401 on every /v1 route when no identity provider is configured', async () => {
     const gw = await buildTestGateway({ routes: [echo] });
@@ -215,6 +289,47 @@ describe('closed by default', () => {
     } finally {
       await gw.close();
     }
+  });
+
+  it('decides access on the matched route, so an encoded spelling of /v1 is not a way around it', async () => {
+    const gw = await buildTestGateway({ routes: [echo] });
+    try {
+      for (const url of ['/v%31/echo/1', '/%761/echo/1', '/%76%31/echo/1', '/v1/%65cho/1', '/v1/echo/1/']) {
+        const res = await gw.app.inject({ url });
+        expect(res.statusCode, url).toBe(401);
+        expect(res.headers['api-version'], url).toBeDefined();
+      }
+      const post = await gw.app.inject({
+        method: 'POST',
+        url: '/v%31/echo',
+        payload: { amount: 1, currency: 'USD' },
+      });
+      expect(post.statusCode).toBe(401);
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('puts the request id on 401 and 403 answers, equal to the body’s requestId', async () => {
+    const gw = await buildTestGateway({ routes: [echo] });
+    try {
+      const res = await gw.app.inject({ url: '/v1/echo/1' });
+      expect(res.statusCode).toBe(401);
+      expect(res.headers['x-request-id']).toBe(res.json().requestId);
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('refuses to start when a route outside /v1 declares neither a permission nor public', async () => {
+    const careless: RouteModule = {
+      name: 'careless-hook',
+      prefix: '/webhooks',
+      register: (app) => void app.post('/thing', async () => ({})),
+    };
+    await expect(buildTestGateway({ routes: [careless] })).rejects.toThrow(
+      /declares neither config.permission nor config.public/,
+    );
   });
 
   it('refuses to start when a /v1 route declares no permission', async () => {

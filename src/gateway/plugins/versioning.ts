@@ -7,11 +7,11 @@ export const CURRENT_API_VERSION = API_VERSIONS[API_VERSIONS.length - 1]!;
 
 /**
  * `API-Version` on a request pins the dated behaviour inside /v1; every /v1 answer names the version it
- * used. Deprecated routes add `Deprecation` and `Sunset` (RFC 8594) so callers see the schedule early.
+ * used. "/v1" is judged on the route the router matched, never on the raw URL (`/v%31/…` is a /v1 route). Deprecated routes add `Deprecation` and `Sunset` (RFC 8594) so callers see the schedule early.
  */
 export function installVersioning(app: App): void {
   app.addHook('onRequest', async (request, reply) => {
-    if (!request.url.startsWith('/v1')) return;
+    if (!request.routeOptions.url?.startsWith('/v1/')) return;
     const asked = request.headers['api-version'];
     if (asked !== undefined && !(API_VERSIONS as readonly string[]).includes(String(asked))) {
       throw errors.unsupportedApiVersion(

@@ -13,6 +13,7 @@ export function registerSystemRoutes(app: App, deps: GatewayDeps): void {
   app.get(
     '/health/live',
     {
+      config: { public: true },
       schema: {
         tags: ['system'],
         summary: 'Liveness: the process is running',
@@ -25,6 +26,7 @@ export function registerSystemRoutes(app: App, deps: GatewayDeps): void {
   app.get(
     '/health/ready',
     {
+      config: { public: true },
       schema: {
         tags: ['system'],
         summary: 'Readiness: every required dependency is usable',
@@ -46,7 +48,7 @@ export function registerSystemRoutes(app: App, deps: GatewayDeps): void {
 
   app.get(
     '/metrics',
-    { schema: { tags: ['system'], summary: 'Prometheus metrics', hide: false } },
+    { config: { public: true }, schema: { tags: ['system'], summary: 'Prometheus metrics', hide: false } },
     async (_request, reply) => {
       reply.type(deps.metrics.contentType);
       return deps.metrics.text();

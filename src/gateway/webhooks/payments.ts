@@ -20,6 +20,7 @@ export function paymentWebhookRoutes(processor: PaymentWebhookProcessor): RouteM
       app.post(
         '/payments',
         {
+          config: { public: true },
           schema: {
             tags: ['webhooks'],
             summary: 'Payment processor events',
