@@ -4,6 +4,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { App, RouteModule } from '../../src/gateway/types.js';
+import { loadConfig } from '../../src/kernel/config/index.js';
 import { allowAll, buildTestGateway, type TestGateway } from '../support/app.js';
 import { parsePrometheusText } from '../support/prometheus.js';
 
@@ -67,6 +68,47 @@ describe('gateway shell', () => {
       checks: { broker: { status: 'down', target: 'amqp://***@127.0.0.1:5672' } },
     });
     gw.deps.health.unregister('broker');
+  });
+
+  it('shows production readiness without targets or details, except to an operator’s token', async () => {
+    const base = loadConfig({ env: { CAREBRIDGE_PROFILE: 'test' }, cwd: '/nonexistent' });
+    const prod = await buildTestGateway({
+      config: { ...base, profile: 'production' },
+      authenticator: {
+        async authenticate(request) {
+          const role = String(request.headers.authorization).replace(/^Bearer /i, '');
+          if (role === 'bad') throw new Error('bad token');
+          return { subject: `u-${role}`, kind: 'user', roles: [role] };
+        },
+        authorize: async () => true,
+      },
+    });
+    try {
+      prod.deps.health.register({
+        name: 'store',
+        required: true,
+        target: '/srv/carebridge/data',
+        check: () => ({ status: 'up', detail: 'pglite at /srv/carebridge/data' }),
+      });
+      for (const authorization of [undefined, 'Bearer billing', 'Bearer bad']) {
+        const res = await prod.app.inject({
+          url: '/health/ready',
+          headers: authorization ? { authorization } : {},
+        });
+        expect(res.statusCode).toBe(200);
+        expect(res.json().checks.store, authorization).toEqual({ status: 'up', required: true });
+        expect(res.body).not.toContain('/srv/carebridge');
+      }
+      for (const role of ['admin', 'ops']) {
+        const res = await prod.app.inject({
+          url: '/health/ready',
+          headers: { authorization: `Bearer ${role}` },
+        });
+        expect(res.json().checks.store).toMatchObject({ target: '/srv/carebridge/data' });
+      }
+    } finally {
+      await prod.close();
+    }
   });
 
   it('answers an unknown /v1 path with a 404 problem', async () => {

@@ -1,12 +1,38 @@
 import { z } from 'zod';
-import type { App, GatewayDeps } from '../types.js';
+import type { ReadinessReport } from '../../kernel/telemetry/index.js';
+import type { App, FastifyRequest, GatewayDeps } from '../types.js';
 
 const checkSchema = z.object({
   status: z.enum(['up', 'down', 'degraded']),
-  target: z.string(),
-  detail: z.string(),
+  target: z.string().optional().describe('Shown in production only to the admin and ops roles.'),
+  detail: z.string().optional().describe('Shown in production only to the admin and ops roles.'),
   required: z.boolean(),
 });
+
+/** Roles that may see dependency addresses and failure details in production readiness. */
+const OPERATOR_ROLES = new Set(['admin', 'ops']);
+
+/**
+ * Addresses and failure details help an attacker map the deployment, so production shows them only to an
+ * operator's bearer token; development and test show them to everyone (the first hour needs them).
+ */
+async function showsDetails(request: FastifyRequest, deps: GatewayDeps): Promise<boolean> {
+  if (deps.config.profile !== 'production') return true;
+  if (!request.headers.authorization || !deps.authenticator) return false;
+  try {
+    const principal = await deps.authenticator.authenticate(request);
+    return principal.roles.some((r) => OPERATOR_ROLES.has(r));
+  } catch {
+    return false;
+  }
+}
+
+function withoutDetails(report: ReadinessReport): ReadinessReport {
+  const checks: ReadinessReport['checks'] = {};
+  for (const [name, c] of Object.entries(report.checks))
+    checks[name] = { status: c.status, required: c.required };
+  return { status: report.status, checks };
+}
 
 /** Liveness, readiness and metrics: unauthenticated, outside /v1, for probes and scrapers. */
 export function registerSystemRoutes(app: App, deps: GatewayDeps): void {
@@ -31,15 +57,16 @@ export function registerSystemRoutes(app: App, deps: GatewayDeps): void {
         tags: ['system'],
         summary: 'Readiness: every required dependency is usable',
         description:
-          '503 when a required dependency is down; `degraded` when an optional one is not up or a breaker is open.',
+          '503 when a required dependency is down; `degraded` when an optional one is not up or a breaker is open. In the production profile each check shows only its status, unless the request carries a bearer token of the admin or ops role.',
         response: {
           200: z.object({ status: z.enum(['up', 'degraded']), checks: z.record(z.string(), checkSchema) }),
           503: z.object({ status: z.literal('down'), checks: z.record(z.string(), checkSchema) }),
         },
       },
     },
-    async (_request, reply) => {
-      const report = await deps.health.report();
+    async (request, reply) => {
+      const full = await deps.health.report();
+      const report = (await showsDetails(request, deps)) ? full : withoutDetails(full);
       reply.header('Cache-Control', 'no-store');
       if (report.status === 'down') return reply.status(503).send(report as never);
       return report as never;

@@ -18,7 +18,8 @@ export interface HealthCheck {
 
 export interface ReadinessReport {
   status: HealthStatus;
-  checks: Record<string, { status: HealthStatus; target: string; detail: string; required: boolean }>;
+  /** `target` and `detail` are left out where the caller may not see them (production readiness). */
+  checks: Record<string, { status: HealthStatus; target?: string; detail?: string; required: boolean }>;
 }
 
 const CHECK_TIMEOUT_MS = 2_000;
