@@ -41,6 +41,14 @@ describe('TokenAuthenticator (tokens verified locally against the cached JWKS)',
     expect(p).toEqual({ subject: 'usr_dev_billing', kind: 'user', roles: ['billing'] });
   });
 
+  it('reads the Bearer scheme in any case (RFC 7235: schemes are case-insensitive)', async () => {
+    const token = await login();
+    for (const scheme of ['bearer', 'BEARER', 'BeArEr']) {
+      const p = await auth.authenticate(req(`${scheme} ${token}`));
+      expect(p.subject, scheme).toBe('usr_dev_billing');
+    }
+  });
+
   it('verifies many tokens with one key-set fetch', async () => {
     const before = jwksFetches;
     for (let i = 0; i < 3; i++) await auth.authenticate(req(`Bearer ${await login('support')}`));

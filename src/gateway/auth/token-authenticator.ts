@@ -18,7 +18,7 @@ export interface TokenAuthenticatorOptions {
   now?: () => Date;
 }
 
-const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
+const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
 
 function invalid(detail: string, error: 'invalid_request' | 'invalid_token') {
   return errors.unauthenticated(detail, {
