@@ -4,6 +4,7 @@ import Fastify, { LogController } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { errors } from '../kernel/errors/index.js';
 import { installAccessControl, type PermissionTable } from './plugins/access.js';
+import { documentCommonAnswers } from './plugins/common-answers.js';
 import {
   clientErrorHandler,
   frameworkErrorHandler,
@@ -59,6 +60,7 @@ export async function buildApp(deps: GatewayDeps): Promise<BuiltApp> {
   installHttpMetrics(app, deps);
   installVersioning(app);
   installAccessControl(app, deps, permissions);
+  documentCommonAnswers(app);
 
   app.addHook('onRequest', async (request) => {
     // Refuse an oversized body before routing, so even an unknown /v1 path answers 413 without reading it.

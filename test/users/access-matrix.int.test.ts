@@ -98,7 +98,7 @@ describe('access matrix: every /v1 route × every seeded role', () => {
     expect(DEVELOPMENT_USERS.find((u) => u.username === 'noroles')!.roles).toEqual([]);
   });
 
-  it('shows each route’s permission in the OpenAPI document', async () => {
+  it('shows each route’s permission and the 401/403/429 (and 413/415 with a body) answers in the OpenAPI document', async () => {
     const doc = (await rt.app.inject({ url: '/openapi.json' })).json() as {
       paths: Record<string, Record<string, { description?: string; security?: unknown }>>;
     };
@@ -109,6 +109,10 @@ describe('access matrix: every /v1 route × every seeded role', () => {
         `Requires permission \`${route.permission}\``,
       );
       expect(op.security).toEqual([{ bearerAuth: [] }]);
+      const statuses = Object.keys((op as { responses?: object }).responses ?? {});
+      expect(statuses, `${route.method} ${route.url}`).toEqual(expect.arrayContaining(['401', '403', '429']));
+      if (route.method === 'POST')
+        expect(statuses, `${route.method} ${route.url}`).toEqual(expect.arrayContaining(['413', '415']));
     }
   });
 });
