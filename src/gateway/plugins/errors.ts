@@ -54,7 +54,8 @@ export function installErrorHandling(
     const mapped = isCareBridgeError(err) ? err : fromFastify(err);
     const e = normalizeError(mapped);
     if (e.httpStatus >= 500) {
-      request.log.error({ err: e.cause ?? e, code: e.code, integration: e.integration }, 'request failed');
+      // The error itself, not its cause: the serializer writes the code and then the whole cause chain.
+      request.log.error({ err: e, code: e.code, integration: e.integration }, 'request failed');
     } else {
       request.log.info({ code: e.code }, 'request rejected');
     }
