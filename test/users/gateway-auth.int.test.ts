@@ -98,13 +98,15 @@ describe('POST /v1/auth/token and the users routes under the users component', (
     });
   });
 
-  it('shows the user service in readiness with its address', async () => {
+  it('shows the user service in readiness with its address, and sign-in’s breaker as its own entry', async () => {
     const res = await rt.app.inject({ url: '/health/ready' });
     expect(res.json().checks.users).toMatchObject({
       status: 'up',
       required: true,
       target: expect.stringMatching(/^grpc:\/\/127\.0\.0\.1:\d+$/),
     });
+    expect(res.json().checks['breaker:users.sign-in']).toMatchObject({ status: 'up', required: false });
+    expect(res.json().checks['breaker:users.grpc']).toMatchObject({ status: 'up', required: false });
   });
 });
 
