@@ -173,6 +173,7 @@ export const usersSettings = {
     env: 'CAREBRIDGE_LOGIN_RATE_LIMIT_PER_USERNAME_PER_MINUTE',
     schema: envInt(1, 100_000),
     default: 10,
-    description: 'POST /v1/auth/token attempts per minute per username.',
+    description:
+      'Failed POST /v1/auth/token attempts per minute per username (a successful sign-in does not count).',
   }),
 };
