@@ -1,10 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
+import { Writable } from 'node:stream';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { App, RouteModule } from '../../src/gateway/types.js';
 import { loadConfig } from '../../src/kernel/config/index.js';
+import { errors } from '../../src/kernel/errors/index.js';
+import { createLogger } from '../../src/kernel/telemetry/index.js';
 import { allowAll, buildTestGateway, type TestGateway } from '../support/app.js';
 import { parsePrometheusText } from '../support/prometheus.js';
 
@@ -382,5 +385,46 @@ describe('closed by default', () => {
     await expect(buildTestGateway({ routes: [careless] })).rejects.toThrow(
       /declares neither config.permission nor config.public/,
     );
+  });
+});
+
+describe('the log line of a failed request', () => {
+  it('carries the error code, message and cause chain of a 5xx', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = createLogger({
+      destination: new Writable({
+        write(chunk, _enc, cb) {
+          for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l));
+          cb();
+        },
+      }),
+    });
+    const failing: RouteModule = {
+      name: 'failing',
+      register: (app) =>
+        void app.get('/failing', { config: { permission: 'echo:read' } }, async () => {
+          const upstream = Object.assign(new Error('14 UNAVAILABLE: connection refused'), { code: 14 });
+          throw errors.upstreamUnavailable('The widget service is unreachable.', {
+            integration: 'widgets',
+            cause: upstream,
+          });
+        }),
+    };
+    const gw = await buildTestGateway({ routes: [failing], authenticator: allowAll, logger });
+    try {
+      expect((await gw.app.inject({ url: '/v1/failing' })).statusCode).toBe(503);
+      const line = lines.find((l) => l.msg === 'request failed');
+      expect(line).toMatchObject({
+        code: 'UPSTREAM_UNAVAILABLE',
+        integration: 'widgets',
+        err: {
+          code: 'UPSTREAM_UNAVAILABLE',
+          message: 'The widget service is unreachable.',
+          cause: { code: 14, message: '14 UNAVAILABLE: connection refused' },
+        },
+      });
+    } finally {
+      await gw.close();
+    }
   });
 });

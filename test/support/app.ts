@@ -5,7 +5,7 @@ import { type Config, loadConfig } from '../../src/kernel/config/index.js';
 import { migrate } from '../../src/kernel/store/migrate.js';
 import { PgliteStore } from '../../src/kernel/store/pglite-store.js';
 import type { Store } from '../../src/kernel/store/store.js';
-import { createLogger, HealthRegistry, Metrics } from '../../src/kernel/telemetry/index.js';
+import { createLogger, HealthRegistry, type Logger, Metrics } from '../../src/kernel/telemetry/index.js';
 
 /** An authenticator that lets everyone in as `test-admin`, for tests of things other than access control. */
 export const allowAll: Authenticator = {
@@ -31,6 +31,8 @@ export async function buildTestGateway(
     env?: Record<string, string>;
     store?: Store;
     config?: Config;
+    /** Default: silent. */
+    logger?: Logger;
   } = {},
 ): Promise<TestGateway> {
   const config =
@@ -39,7 +41,7 @@ export async function buildTestGateway(
   if (!opts.store) await migrate(store);
   const deps: GatewayDeps = {
     config,
-    logger: createLogger({ level: 'silent' }),
+    logger: opts.logger ?? createLogger({ level: 'silent' }),
     metrics: new Metrics({ defaultMetrics: false }),
     health: new HealthRegistry(),
     store,

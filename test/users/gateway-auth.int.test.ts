@@ -71,11 +71,13 @@ describe('POST /v1/auth/token and the users routes under the users component', (
     }
   });
 
-  it('rate limits sign-in attempts per username', async () => {
+  it('rate limits failed sign-in attempts per username; successful ones do not count', async () => {
+    for (let i = 0; i < 7; i++) expect((await token('billing', PASSWORD)).statusCode).toBe(200);
     const codes: number[] = [];
-    for (let i = 0; i < 7; i++) codes.push((await token('billing', PASSWORD)).statusCode);
-    expect(codes.slice(0, 6)).toEqual([200, 200, 200, 200, 200, 200]);
-    const limited = await token('billing', PASSWORD);
+    for (let i = 0; i < 6; i++) codes.push((await token('intruder', 'wrong-password')).statusCode);
+    // Three failures lock the username in the service (429 USERS_ACCOUNT_LOCKED); those count too.
+    expect(codes).toEqual([401, 401, 401, 429, 429, 429]);
+    const limited = await token('intruder', 'wrong-password');
     expect(limited.statusCode).toBe(429);
     expect(limited.json().code).toBe('RATE_LIMITED');
     expect(limited.headers['retry-after']).toBeDefined();
@@ -98,13 +100,15 @@ describe('POST /v1/auth/token and the users routes under the users component', (
     });
   });
 
-  it('shows the user service in readiness with its address', async () => {
+  it('shows the user service in readiness with its address, and sign-in’s breaker as its own entry', async () => {
     const res = await rt.app.inject({ url: '/health/ready' });
     expect(res.json().checks.users).toMatchObject({
       status: 'up',
       required: true,
       target: expect.stringMatching(/^grpc:\/\/127\.0\.0\.1:\d+$/),
     });
+    expect(res.json().checks['breaker:users.sign-in']).toMatchObject({ status: 'up', required: false });
+    expect(res.json().checks['breaker:users.grpc']).toMatchObject({ status: 'up', required: false });
   });
 });
 

@@ -1,5 +1,10 @@
 import { type CryptoKey, exportJWK, generateKeyPair } from 'jose';
-import { UserServiceIntegration, type UsersTlsOptions } from '../../src/integrations/users/index.js';
+import {
+  type PermissionCacheOptions,
+  type SignInOptions,
+  UserServiceIntegration,
+  type UsersTlsOptions,
+} from '../../src/integrations/users/index.js';
 import { migrate } from '../../src/kernel/store/migrate.js';
 import { PgliteStore } from '../../src/kernel/store/pglite-store.js';
 import type { Store } from '../../src/kernel/store/store.js';
@@ -27,6 +32,8 @@ export interface UsersHarness {
     account?: string;
     key?: CryptoKey;
     target?: string;
+    permissionCache?: PermissionCacheOptions;
+    signIn?: SignInOptions;
   }): UserServiceIntegration;
   /** Registers a service account with `scopes` and returns its private key. */
   addAccount(id: string, scopes: Scope[]): Promise<CryptoKey>;
@@ -73,6 +80,8 @@ export async function startUsersHarness(
         serviceAccount: { id: o.account ?? 'svc_gateway', privateKey: o.key ?? gatewayKey },
         deadlineMs: o.deadlineMs ?? 2_000,
         maxAttempts: o.maxAttempts ?? 3,
+        ...(o.permissionCache ? { permissionCache: o.permissionCache } : {}),
+        ...(o.signIn ? { signIn: o.signIn } : {}),
         metrics,
         logger,
       });

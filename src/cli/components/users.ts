@@ -97,6 +97,11 @@ export const usersComponent: Component = {
       tls,
       serviceAccount: account,
       deadlineMs: config.usersDeadlineMs,
+      signIn: {
+        deadlineMs: config.usersSignInDeadlineMs,
+        maxConcurrent: config.usersSignInMaxConcurrent,
+        maxQueued: config.usersSignInMaxQueued,
+      },
       maxAttempts: config.usersMaxAttempts,
       keepaliveMs: config.usersKeepaliveMs,
       permissionCache: { ttlMs: config.usersPermissionCacheTtlMs, max: config.usersPermissionCacheMax },

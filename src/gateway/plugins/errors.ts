@@ -54,7 +54,8 @@ function fromFastify(err: FastifyError): unknown {
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
   const e = normalizeError(err);
   if (e.httpStatus >= 500) {
-    request.log.error({ err: e.cause ?? e, code: e.code, integration: e.integration }, 'request failed');
+    // The error itself, not its cause: the serializer writes the code and then the whole cause chain.
+    request.log.error({ err: e, code: e.code, integration: e.integration }, 'request failed');
   } else {
     request.log.info({ code: e.code }, 'request rejected');
   }

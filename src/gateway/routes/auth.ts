@@ -20,9 +20,11 @@ const tokenResponse = z.object({
 });
 
 /**
- * `POST /v1/auth/token {username, password}` → a bearer token (the one public /v1 route). Attempts are
- * limited per client IP and per username before the user service is asked; the user service locks a
- * username after repeated failures. Neither answer says whether the username exists.
+ * `POST /v1/auth/token {username, password}` → a bearer token (the one public /v1 route). Before the user
+ * service is asked, attempts are limited per client IP and failed attempts per username (a successful
+ * sign-in gives its token back); the user service locks a username after repeated failures. Neither
+ * answer says whether the username exists. An overloaded sign-in answers 503 USERS_SIGN_IN_BUSY, and only
+ * here: sign-in has its own lane in the integration, apart from permission checks.
  */
 export function authRoutes(users: TokenIssuerPort): RouteModule {
   return {
@@ -38,16 +40,17 @@ export function authRoutes(users: TokenIssuerPort): RouteModule {
             tags: ['auth'],
             summary: 'Exchange a username and password for a bearer access token',
             description:
-              'Public. Rate limited per IP and per username (429 RATE_LIMITED); repeated failures lock the username for a while (429 USERS_ACCOUNT_LOCKED with Retry-After). A wrong password and an unknown username get the same 401 USERS_INVALID_CREDENTIALS.',
+              'Public. Attempts are rate limited per IP, failed attempts per username (429 RATE_LIMITED); repeated failures lock the username for a while (429 USERS_ACCOUNT_LOCKED with Retry-After). A wrong password and an unknown username get the same 401 USERS_INVALID_CREDENTIALS. When sign-in is overloaded: 503 USERS_SIGN_IN_BUSY with Retry-After.',
             body,
             response: { 200: tokenResponse },
           },
         },
         async (request, reply) => {
           const { username, password } = request.body;
+          const userKey = username.toLowerCase();
           for (const [limiter, key] of [
             [perIp, request.ip],
-            [perUser, username.toLowerCase()],
+            [perUser, userKey],
           ] as const) {
             const r = limiter.take(key);
             if (!r.ok)
@@ -57,6 +60,8 @@ export function authRoutes(users: TokenIssuerPort): RouteModule {
           }
           try {
             const res = await users.authenticateUser(username, password);
+            // The per-username limit counts failures: a legitimate user signing in often is not throttled.
+            perUser.refund(userKey);
             await audit(deps.store, {
               actor: res.userId,
               action: 'auth.token',

@@ -23,6 +23,15 @@ export interface UsersChannelOptions {
   maxAttempts: number;
   /** HTTP/2 keepalive ping interval. */
   keepaliveMs: number;
+  /** Methods with a deadline of their own (e.g. AuthenticateUser, whose password hashing is slow on purpose). */
+  methodDeadlines?: MethodDeadline[];
+}
+
+export interface MethodDeadline {
+  /** Fully qualified service name (`carebridge.users.v1.UserService`). */
+  service: string;
+  method: string;
+  deadlineMs: number;
 }
 
 const buf = (v: string | Buffer | undefined) => (v === undefined ? null : Buffer.from(v));
@@ -41,25 +50,38 @@ function duration(ms: number): string {
 /**
  * The gRPC service config (grpc/proposal A6): round-robin over every resolved address, a timeout per
  * method, and retries of UNAVAILABLE only (the call never reached a server, or the server is draining).
+ * A method named in `methodDeadlines` gets its own entry (a service+method name wins over a service name),
+ * since the timeout here caps any longer deadline the call itself carries.
  */
-export function serviceConfig(deadlineMs: number, maxAttempts: number): string {
+export function serviceConfig(
+  deadlineMs: number,
+  maxAttempts: number,
+  methodDeadlines: MethodDeadline[] = [],
+): string {
+  const retryPolicy =
+    maxAttempts > 1
+      ? {
+          retryPolicy: {
+            maxAttempts,
+            initialBackoff: '0.05s',
+            maxBackoff: '0.5s',
+            backoffMultiplier: 2,
+            retryableStatusCodes: ['UNAVAILABLE'],
+          },
+        }
+      : {};
   return JSON.stringify({
     loadBalancingConfig: [{ round_robin: {} }],
     methodConfig: [
+      ...methodDeadlines.map((m) => ({
+        name: [{ service: m.service, method: m.method }],
+        timeout: duration(m.deadlineMs),
+        ...retryPolicy,
+      })),
       {
         name: Object.values(USERS_SERVICES).map((service) => ({ service })),
         timeout: duration(deadlineMs),
-        ...(maxAttempts > 1
-          ? {
-              retryPolicy: {
-                maxAttempts,
-                initialBackoff: '0.05s',
-                maxBackoff: '0.5s',
-                backoffMultiplier: 2,
-                retryableStatusCodes: ['UNAVAILABLE'],
-              },
-            }
-          : {}),
+        ...retryPolicy,
       },
     ],
   });
@@ -77,10 +99,10 @@ export function createChannel(opts: UsersChannelOptions): Channel {
   if (!Number.isInteger(opts.maxAttempts) || opts.maxAttempts < 1 || opts.maxAttempts > 5) {
     throw new RangeError('maxAttempts must be an integer from 1 to 5');
   }
-  if (!(opts.deadlineMs >= 10 && opts.deadlineMs <= 60_000))
-    throw new RangeError('deadlineMs must be from 10 to 60000');
+  for (const ms of [opts.deadlineMs, ...(opts.methodDeadlines ?? []).map((m) => m.deadlineMs)])
+    if (!(ms >= 10 && ms <= 60_000)) throw new RangeError('deadlineMs must be from 10 to 60000');
   const options: ChannelOptions = {
-    'grpc.service_config': serviceConfig(opts.deadlineMs, opts.maxAttempts),
+    'grpc.service_config': serviceConfig(opts.deadlineMs, opts.maxAttempts, opts.methodDeadlines),
     'grpc.enable_retries': 1,
     'grpc.keepalive_time_ms': opts.keepaliveMs,
     'grpc.keepalive_timeout_ms': 10_000,

@@ -1,5 +1,5 @@
 import { type ServiceError, status } from '@grpc/grpc-js';
-import { type CareBridgeError, errorFactory } from '../../kernel/errors/index.js';
+import { type CareBridgeError, errorFactory, isCareBridgeError } from '../../kernel/errors/index.js';
 import { ERROR_REASON_METADATA, ERROR_REASONS, RETRY_AFTER_METADATA } from '../../protocols/proto/index.js';
 
 const INTEGRATION = 'users';
@@ -14,6 +14,8 @@ export const usersErrors = {
   notFound: errorFactory('USERS_NOT_FOUND', 404, false),
   invalidArgument: errorFactory('USERS_INVALID_ARGUMENT', 400, false),
   upstream: errorFactory('USERS_UPSTREAM_ERROR', 502, true),
+  /** Sign-in only: its bulkhead is full, its breaker open, it timed out, or the service has no hashing slot. */
+  signInBusy: errorFactory('USERS_SIGN_IN_BUSY', 503, true),
 } as const;
 
 function trailer(err: ServiceError, key: string): string | undefined {
@@ -57,7 +59,13 @@ export function toCareBridgeError(err: unknown, operation: string): CareBridgeEr
           ...(Number.isFinite(seconds) && seconds > 0 ? { retryAfterSeconds: seconds } : {}),
         });
       }
-      return usersErrors.unavailable('The user service is overloaded.', { ...extra, retryAfterSeconds: 1 });
+      const retryAfterSeconds = Number.isFinite(seconds) && seconds > 0 ? seconds : 1;
+      return operation === 'AuthenticateUser'
+        ? usersErrors.signInBusy('Too many sign-ins are in progress; try again shortly.', {
+            ...extra,
+            retryAfterSeconds,
+          })
+        : usersErrors.unavailable('The user service is overloaded.', { ...extra, retryAfterSeconds });
     }
     case status.UNAVAILABLE:
       return usersErrors.unavailable('The user service is unreachable.', extra);
@@ -77,4 +85,25 @@ export function toCareBridgeError(err: unknown, operation: string): CareBridgeEr
         extra,
       );
   }
+}
+
+/** Refusals of sign-in's own resilience lane, and its timeouts: overload, answered as one retryable code. */
+const SIGN_IN_OVERLOAD = new Set([
+  'CIRCUIT_OPEN',
+  'BULKHEAD_FULL',
+  'UPSTREAM_TIMEOUT',
+  'USERS_SERVICE_TIMEOUT',
+]);
+
+/**
+ * What a failed sign-in tells the caller. An overloaded sign-in (its bulkhead full, its breaker open, no answer
+ * within its deadline) is 503 USERS_SIGN_IN_BUSY with Retry-After, whatever layer refused it; the rest as is.
+ */
+export function toSignInError(err: unknown): unknown {
+  if (!isCareBridgeError(err) || !SIGN_IN_OVERLOAD.has(err.code)) return err;
+  return usersErrors.signInBusy('Sign-in is overloaded right now; try again shortly.', {
+    integration: INTEGRATION,
+    cause: err,
+    retryAfterSeconds: err.retryAfterSeconds ?? 1,
+  });
 }

@@ -6,6 +6,7 @@ export {
   type AuthenticatedUser,
   type BatchResult,
   type PermissionCheck,
+  type SignInOptions,
   UserServiceIntegration,
   type UserServiceIntegrationOptions,
 } from './user-service-integration.js';

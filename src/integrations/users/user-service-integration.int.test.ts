@@ -129,6 +129,48 @@ describe('UserServiceIntegration over plain-text loopback gRPC', () => {
     });
   });
 
+  it('gives sign-in a deadline of its own, longer than the other calls’', async () => {
+    const c = h.client({ deadlineMs: 100, signIn: { deadlineMs: 5_000 } });
+    h.sandbox.faults.clear();
+    h.sandbox.faults.add({ method: 'AuthenticateUser', action: 'latency', delayMs: 400, count: 1 });
+    h.sandbox.faults.add({ method: 'GetUserRoles', action: 'latency', delayMs: 400, count: 1 });
+    expect((await c.authenticateUser('admin', DEV_PASSWORD)).userId).toBe('usr_dev_admin');
+    await expect(c.getUserRoles('usr_dev_support')).rejects.toMatchObject({ code: 'USERS_SERVICE_TIMEOUT' });
+  });
+
+  it('answers an overloaded sign-in with USERS_SIGN_IN_BUSY and opens only sign-in’s breaker', async () => {
+    const c = h.client({ maxAttempts: 1, signIn: { deadlineMs: 100 } });
+    h.sandbox.faults.clear();
+    h.sandbox.faults.add({ method: 'AuthenticateUser', action: 'latency', delayMs: 400, count: 5 });
+    for (let i = 0; i < 5; i++)
+      await expect(c.authenticateUser('ghost-busy', 'x')).rejects.toMatchObject({
+        code: 'USERS_SIGN_IN_BUSY',
+        httpStatus: 503,
+        retryable: true,
+        cause: { code: 'USERS_SERVICE_TIMEOUT' },
+      });
+    const open = await c.authenticateUser('admin', DEV_PASSWORD).catch((e) => e);
+    expect(open).toMatchObject({ code: 'USERS_SIGN_IN_BUSY', cause: { code: 'CIRCUIT_OPEN' } });
+    expect(open.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+    expect(h.sandbox.faults.count('AuthenticateUser')).toBe(5);
+    // The other calls have their own breaker, still closed.
+    expect(await c.checkPermission({ subject: 'usr_dev_admin', resource: 'x', action: 'y' })).toBe(true);
+    expect((await c.getUserRoles('usr_dev_support')).map((r) => r.name)).toEqual(['support']);
+  });
+
+  it('refuses a sign-in beyond its bulkhead at once with USERS_SIGN_IN_BUSY', async () => {
+    const c = h.client({ signIn: { maxConcurrent: 1, maxQueued: 0 } });
+    h.sandbox.faults.clear();
+    h.sandbox.faults.add({ method: 'AuthenticateUser', action: 'latency', delayMs: 200, count: 1 });
+    const first = c.authenticateUser('admin', DEV_PASSWORD);
+    await expect(c.authenticateUser('admin', DEV_PASSWORD)).rejects.toMatchObject({
+      code: 'USERS_SIGN_IN_BUSY',
+      cause: { code: 'BULKHEAD_FULL' },
+    });
+    expect((await first).userId).toBe('usr_dev_admin');
+    expect(h.sandbox.faults.count('AuthenticateUser')).toBe(1);
+  });
+
   it('rejects a caller without a service-account token, and one lacking a scope', async () => {
     const key = await h.addAccount('svc_readonly', [SCOPES.rolesRead]);
     const limited = h.client({ account: 'svc_readonly', key });

@@ -27,10 +27,11 @@ import {
   type GetUserRolesResponse,
   PermissionServiceClient,
   RoleServiceClient,
+  USERS_SERVICES,
   UserServiceClient,
 } from '../../protocols/proto/index.js';
 import { createChannel, type UsersTlsOptions } from './channel.js';
-import { toCareBridgeError, usersErrors } from './errors.js';
+import { toCareBridgeError, toSignInError, usersErrors } from './errors.js';
 import { PermissionCache, type PermissionCacheOptions } from './permission-cache.js';
 import { type ServiceAccountCredentials, ServiceAccountSigner } from './service-account-signer.js';
 
@@ -48,14 +49,34 @@ export interface UserServiceIntegrationOptions {
   keepaliveMs?: number;
   permissionCache?: PermissionCacheOptions;
   /**
-   * One circuit breaker for the target (all operations): opens after consecutive UNAVAILABLE/timeouts so
-   * calls fail fast (CIRCUIT_OPEN, still a deny). Default consecutive 5, half-open after 5 s; false: none.
+   * One circuit breaker for the target's operations other than sign-in: opens after consecutive
+   * UNAVAILABLE/timeouts so calls fail fast (CIRCUIT_OPEN, still a deny). Default consecutive 5, half-open
+   * after 5 s; false: none.
    */
   breaker?: BreakerOptions | false;
-  /** Shows the breaker in /health/ready (degraded while open). */
+  /** Sign-in's own deadline, bulkhead and breaker, apart from permission checks and the other calls. */
+  signIn?: SignInOptions;
+  /** Shows the breakers in /health/ready (degraded while open). */
   health?: HealthRegistry;
   metrics: Metrics;
   logger: Logger;
+}
+
+/**
+ * AuthenticateUser runs in a lane of its own: password hashing is slow on purpose and a flood of sign-ins
+ * must not spend the deadline, the concurrency or the breaker that permission checks rely on (the sign-in
+ * flood incident: one shared breaker opened and every authenticated request got 503 for 5 s). An overloaded
+ * sign-in answers 503 USERS_SIGN_IN_BUSY; nothing else notices.
+ */
+export interface SignInOptions {
+  /** Deadline of AuthenticateUser (ms), 10–60 000. Default 3000. */
+  deadlineMs?: number;
+  /** Sign-ins in flight at once from this client. Default 8. */
+  maxConcurrent?: number;
+  /** Sign-ins waiting for a slot; beyond it USERS_SIGN_IN_BUSY at once. Default 16. */
+  maxQueued?: number;
+  /** Sign-in's breaker (`breaker:users.sign-in`). Default consecutive 5, half-open after 5 s; false: none. */
+  breaker?: BreakerOptions | false;
 }
 
 export interface PermissionCheck {
@@ -81,9 +102,21 @@ const TRANSPORT_FAILURES = new Set([
   'USERS_SERVICE_TIMEOUT',
   'USERS_UPSTREAM_ERROR',
 ]);
+/** Plus the service saying it has no room for another password hash: shedding sign-ins is the point. */
+const SIGN_IN_FAILURES = new Set([...TRANSPORT_FAILURES, 'USERS_SIGN_IN_BUSY']);
 type Callback<Res> = (err: ServiceError | null, res?: Res) => void;
+/** A resilience lane: the pipeline (breaker, bulkhead, backup timeouts) and the gRPC deadline of its calls. */
+interface Lane {
+  pipeline: Pipeline | undefined;
+  deadlineMs: number;
+  /** Its transport failures make the `users` readiness check degraded (sign-in has its own breaker entry). */
+  reportsHealth: boolean;
+}
+const DEFAULT_BREAKER: BreakerOptions = { kind: 'consecutive', threshold: 5, halfOpenAfterMs: 5_000 };
+const SIGN_IN_OPTIONS = new Set(['deadlineMs', 'maxConcurrent', 'maxQueued', 'breaker']);
 const KNOWN_OPTIONS = new Set([
   'breaker',
+  'signIn',
   'health',
   'target',
   'tls',
@@ -107,7 +140,8 @@ export class UserServiceIntegration {
   private readonly health: InstanceType<typeof HealthClient>;
   private readonly signer: ServiceAccountSigner;
   private readonly cache: PermissionCache;
-  private readonly pipeline: Pipeline | undefined;
+  private readonly lane: Lane;
+  private readonly signInLane: Lane;
   private readonly deadlineMs: number;
   private readonly calls;
   private readonly duration;
@@ -117,14 +151,21 @@ export class UserServiceIntegration {
   constructor(opts: UserServiceIntegrationOptions) {
     for (const k of Object.keys(opts))
       if (!KNOWN_OPTIONS.has(k)) throw new RangeError(`UserServiceIntegration: unknown option ${k}`);
+    for (const k of Object.keys(opts.signIn ?? {}))
+      if (!SIGN_IN_OPTIONS.has(k)) throw new RangeError(`UserServiceIntegration: unknown option signIn.${k}`);
     this.target = opts.target;
     this.deadlineMs = opts.deadlineMs ?? 1_000;
+    const signIn = opts.signIn ?? {};
+    const signInDeadlineMs = signIn.deadlineMs ?? 3_000;
     this.channel = createChannel({
       target: opts.target,
       tls: opts.tls,
       deadlineMs: this.deadlineMs,
       maxAttempts: opts.maxAttempts ?? 3,
       keepaliveMs: opts.keepaliveMs ?? 30_000,
+      methodDeadlines: [
+        { service: USERS_SERVICES.user, method: 'AuthenticateUser', deadlineMs: signInDeadlineMs },
+      ],
     });
     const shared = { channelOverride: this.channel };
     // The channel carries the credentials; the client constructors' own are ignored with channelOverride.
@@ -135,29 +176,55 @@ export class UserServiceIntegration {
     this.health = new HealthClient(opts.target, creds, shared);
     this.signer = new ServiceAccountSigner(opts.serviceAccount);
     const maxAttempts = opts.maxAttempts ?? 3;
-    this.pipeline =
-      opts.breaker === false
-        ? undefined
-        : createPipeline({
-            integration: 'users',
-            operation: 'grpc',
-            retry: false, // retries of UNAVAILABLE happen in the gRPC service config
-            breaker: new CircuitBreaker({
+    const breaker = (operation: string, config: BreakerOptions, failures: Set<string>) =>
+      new CircuitBreaker({
+        integration: 'users',
+        operation,
+        breaker: config,
+        isFailure: (err) => isCareBridgeError(err) && failures.has(err.code),
+        metrics: opts.metrics,
+        logger: opts.logger,
+        ...(opts.health ? { health: opts.health } : {}),
+        target: opts.target,
+      });
+    this.lane = {
+      deadlineMs: this.deadlineMs,
+      reportsHealth: true,
+      pipeline:
+        opts.breaker === false
+          ? undefined
+          : createPipeline({
               integration: 'users',
               operation: 'grpc',
-              breaker: opts.breaker ?? { kind: 'consecutive', threshold: 5, halfOpenAfterMs: 5_000 },
-              isFailure: (err) => isCareBridgeError(err) && TRANSPORT_FAILURES.has(err.code),
+              retry: false, // retries of UNAVAILABLE happen in the gRPC service config
+              breaker: breaker('grpc', opts.breaker ?? DEFAULT_BREAKER, TRANSPORT_FAILURES),
+              // The gRPC deadline bounds each call; these only back it up.
+              attemptTimeoutMs: this.deadlineMs * maxAttempts + 1_000,
+              totalTimeoutMs: this.deadlineMs * maxAttempts + 2_000,
               metrics: opts.metrics,
               logger: opts.logger,
-              ...(opts.health ? { health: opts.health } : {}),
-              target: opts.target,
             }),
-            // The gRPC deadline bounds each call; these only back it up.
-            attemptTimeoutMs: this.deadlineMs * maxAttempts + 1_000,
-            totalTimeoutMs: this.deadlineMs * maxAttempts + 2_000,
-            metrics: opts.metrics,
-            logger: opts.logger,
-          });
+    };
+    this.signInLane = {
+      deadlineMs: signInDeadlineMs,
+      reportsHealth: false,
+      pipeline: createPipeline({
+        integration: 'users',
+        operation: 'sign-in',
+        retry: false,
+        breaker:
+          signIn.breaker === false
+            ? false
+            : breaker('sign-in', signIn.breaker ?? DEFAULT_BREAKER, SIGN_IN_FAILURES),
+        bulkhead: { limit: signIn.maxConcurrent ?? 8, queue: signIn.maxQueued ?? 16 },
+        // The gRPC deadline bounds each call (two with a re-signed service-account token); a queued sign-in
+        // waits for a slot at most about one more deadline, then answers USERS_SIGN_IN_BUSY.
+        attemptTimeoutMs: signInDeadlineMs * 2 + 1_000,
+        totalTimeoutMs: signInDeadlineMs * 3 + 1_000,
+        metrics: opts.metrics,
+        logger: opts.logger,
+      }),
+    };
     this.cache = new PermissionCache({ ...opts.permissionCache, metrics: opts.metrics });
     this.calls = opts.metrics.counter(
       'carebridge_users_calls_total',
@@ -176,10 +243,21 @@ export class UserServiceIntegration {
     );
   }
 
+  /**
+   * Exchanges a username and password for an access token, in sign-in's own lane (`signIn`): an overloaded
+   * sign-in throws USERS_SIGN_IN_BUSY (503, Retry-After) and never trips the breaker of the other calls.
+   */
   async authenticateUser(username: string, password: string): Promise<AuthenticatedUser> {
-    const res = await this.call<AuthenticateUserResponse>('AuthenticateUser', (md, o, cb) =>
-      this.users.authenticateUser({ username, password }, md, o, cb),
-    );
+    let res: AuthenticateUserResponse;
+    try {
+      res = await this.call<AuthenticateUserResponse>(
+        'AuthenticateUser',
+        (md, o, cb) => this.users.authenticateUser({ username, password }, md, o, cb),
+        this.signInLane,
+      );
+    } catch (err) {
+      throw toSignInError(err);
+    }
     return {
       accessToken: res.accessToken,
       tokenType: 'Bearer',
@@ -297,19 +375,21 @@ export class UserServiceIntegration {
     this.channel.close();
   }
 
-  /** Every RPC goes through the target's circuit breaker (when configured), then `attempt`. */
+  /** Every RPC goes through its lane's pipeline (when configured), then `attempt`. */
   private call<Res>(
     operation: string,
     invoke: (md: Metadata, opts: CallOptions, cb: Callback<Res>) => unknown,
+    lane: Lane = this.lane,
   ): Promise<Res> {
-    return this.pipeline
-      ? this.pipeline.execute(() => this.attempt(operation, invoke), { idempotent: false })
-      : this.attempt(operation, invoke);
+    return lane.pipeline
+      ? lane.pipeline.execute(() => this.attempt(operation, invoke, lane), { idempotent: false })
+      : this.attempt(operation, invoke, lane);
   }
 
   private async attempt<Res>(
     operation: string,
     invoke: (md: Metadata, opts: CallOptions, cb: Callback<Res>) => unknown,
+    lane: Lane,
   ): Promise<Res> {
     const end = this.duration.startTimer({ operation });
     for (let attempt = 1; ; attempt++) {
@@ -317,7 +397,7 @@ export class UserServiceIntegration {
       md.set('authorization', `Bearer ${await this.signer.token()}`);
       try {
         const res = await new Promise<Res>((resolve, reject) =>
-          invoke(md, { deadline: new Date(Date.now() + this.deadlineMs) }, (err, value) =>
+          invoke(md, { deadline: new Date(Date.now() + lane.deadlineMs) }, (err, value) =>
             err ? reject(err) : resolve(value as Res),
           ),
         );
@@ -339,7 +419,7 @@ export class UserServiceIntegration {
         }
         end();
         const mapped = isCareBridgeError(err) ? err : toCareBridgeError(err, operation);
-        if (se.code === status.UNAVAILABLE || se.code === status.DEADLINE_EXCEEDED)
+        if (lane.reportsHealth && (se.code === status.UNAVAILABLE || se.code === status.DEADLINE_EXCEEDED))
           this.lastFailure = { at: new Date(), code };
         throw mapped;
       }

@@ -52,6 +52,10 @@ export class Bulkhead {
   get running(): number {
     return this.active;
   }
+
+  get queued(): number {
+    return this.waiting.length;
+  }
 }
 
 interface Waiter {

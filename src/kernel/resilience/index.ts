@@ -5,6 +5,7 @@ export {
   type CircuitBreakerOptions,
   isBreakerFailure,
 } from './breaker.js';
+export { Bulkhead } from './bulkhead.js';
 export { type CacheResult, ResponseCache, type ResponseCacheOptions } from './cache.js';
 export { resilienceErrors } from './errors.js';
 export {

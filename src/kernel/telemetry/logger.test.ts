@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { CareBridgeError } from '../errors/index.js';
 import { createLogger } from './logger.js';
 
 function capture() {
@@ -64,5 +65,73 @@ describe('logger redaction', () => {
     const { lines, logger } = capture();
     logger.child({ requestId: 'req-1' }).warn({ email: 'b@example.test' }, 'x');
     expect(lines[0]).toMatchObject({ requestId: 'req-1', email: '[REDACTED]' });
+  });
+});
+
+describe('logged errors', () => {
+  /** Like gRPC's Metadata: state in a Map and a toJSON that needs it (pino's redaction clone breaks both). */
+  class Trailers {
+    private readonly entries = new Map<string, string>([['error-reason', 'X']]);
+    toJSON() {
+      return Object.fromEntries(this.entries);
+    }
+  }
+
+  it('writes the code, message, integration and cause chain of an error whose cause carries an upstream object', () => {
+    const { lines, logger } = capture();
+    const upstream = Object.assign(new Error('4 DEADLINE_EXCEEDED: Deadline exceeded'), {
+      code: 4,
+      details: 'Deadline exceeded',
+      metadata: new Trailers(),
+    });
+    const err = new CareBridgeError({
+      code: 'USERS_SERVICE_TIMEOUT',
+      message: 'The user service did not answer within the deadline.',
+      httpStatus: 504,
+      retryable: true,
+      integration: 'users',
+      cause: upstream,
+      details: { operation: 'AuthenticateUser' },
+    });
+    logger.error({ err: upstream }, 'the cause alone');
+    logger.error({ err }, 'the mapped error');
+    expect(lines[0]!.err).toMatchObject({ type: 'Error', code: 4, message: upstream.message });
+    expect(lines[1]!.err).toMatchObject({
+      type: 'CareBridgeError',
+      code: 'USERS_SERVICE_TIMEOUT',
+      message: 'The user service did not answer within the deadline.',
+      integration: 'users',
+      httpStatus: 504,
+      retryable: true,
+      details: { operation: 'AuthenticateUser' },
+      cause: { type: 'Error', code: 4, message: '4 DEADLINE_EXCEEDED: Deadline exceeded' },
+    });
+    // Never the upstream object itself.
+    expect(JSON.stringify(lines)).not.toContain('error-reason');
+  });
+
+  it('survives circular causes and properties, and keeps only primitive fields of foreign errors', () => {
+    const { lines, logger } = capture();
+    const a = Object.assign(new Error('a'), { code: 'ECONNREFUSED', port: 5432, socket: {} as object });
+    (a.socket as { owner?: unknown }).owner = a;
+    const b = new Error('b', { cause: a });
+    Object.assign(a, { cause: b });
+    logger.warn({ err: b }, 'loop');
+    expect(lines[0]!.err).toMatchObject({
+      type: 'Error',
+      message: 'b',
+      cause: { message: 'a', code: 'ECONNREFUSED', port: 5432, cause: { type: 'Circular' } },
+    });
+    expect((lines[0]!.err as { cause: Record<string, unknown> }).cause.socket).toBeUndefined();
+  });
+
+  it('logs an error passed as the first argument the same way', () => {
+    const { lines, logger } = capture();
+    logger.error(new CareBridgeError({ code: 'INTERNAL', message: 'boom', cause: 'a string cause' }));
+    expect(lines[0]!.err).toMatchObject({
+      code: 'INTERNAL',
+      message: 'boom',
+      cause: { type: 'string', message: 'a string cause' },
+    });
   });
 });

@@ -1,4 +1,5 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { serializeError } from './error-serializer.js';
 import { redactPaths } from './redaction.js';
 
 export type { Logger };
@@ -10,7 +11,10 @@ export interface LoggerOptions {
   destination?: DestinationStream;
 }
 
-/** JSON logs with secrets and PHI removed before they are written (censor `[REDACTED]`). */
+/**
+ * JSON logs with secrets and PHI removed before they are written (censor `[REDACTED]`). An error under `err`
+ * is written as its code, message and cause chain (error-serializer.ts).
+ */
 export function createLogger(opts: LoggerOptions = {}): Logger {
   return pino(
     {
@@ -20,7 +24,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       base: { service: 'carebridge' },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
-      serializers: { err: pino.stdSerializers.err },
+      serializers: { err: serializeError },
     },
     opts.destination,
   );

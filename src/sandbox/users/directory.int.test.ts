@@ -2,7 +2,9 @@ import { status } from '@grpc/grpc-js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dropTestSchemas, storeFactories } from '../../../test/support/stores.js';
 import { readAudit } from '../../kernel/store/audit.js';
+import { RETRY_AFTER_METADATA } from '../../protocols/proto/index.js';
 import { UserDirectory } from './directory.js';
+import { HashingBusy, PasswordHasher } from './password-hasher.js';
 import { UsersRepository } from './repository.js';
 import { seed } from './seed.js';
 import { TokenIssuer } from './tokens.js';
@@ -16,11 +18,8 @@ describe.each(storeFactories)('user directory on $name', (factory) => {
       let now = new Date('2026-11-27T00:00:00Z');
       const repo = new UsersRepository(store);
       const tokens = await TokenIssuer.create({ issuer: 'i', audience: 'a', ttlSeconds: 60, now: () => now });
-      const dir = new UserDirectory(repo, tokens, { threshold: 2, lockSeconds: 60 }, () => now, {
-        N: 1024,
-        r: 8,
-        p: 1,
-      });
+      const hasher = new PasswordHasher({ cost: { N: 1024, r: 8, p: 1 } });
+      const dir = new UserDirectory(repo, tokens, { threshold: 2, lockSeconds: 60 }, () => now, hasher);
       await seed(repo, dir, 'dev-password-1');
       await seed(repo, dir, 'dev-password-1'); // idempotent on restart
 
@@ -64,6 +63,35 @@ describe.each(storeFactories)('user directory on $name', (factory) => {
       });
       now = new Date(now.getTime() + 61_000);
       expect((await dir.authenticate('admin', 'dev-password-1')).userId).toBe('usr_dev_admin');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('answers RESOURCE_EXHAUSTED, without counting a failed attempt, when no hashing slot is free', async () => {
+    class NoRoom extends PasswordHasher {
+      override verify(): Promise<boolean> {
+        return Promise.reject(new HashingBusy());
+      }
+    }
+    const store = await factory.open();
+    try {
+      const repo = new UsersRepository(store);
+      const tokens = await TokenIssuer.create({ issuer: 'i', audience: 'a', ttlSeconds: 60 });
+      const hasher = new NoRoom({ cost: { N: 1024, r: 8, p: 1 } });
+      const dir = new UserDirectory(
+        repo,
+        tokens,
+        { threshold: 1, lockSeconds: 60 },
+        () => new Date(),
+        hasher,
+      );
+      for (let i = 0; i < 3; i++)
+        await expect(dir.authenticate('ghost', 'x')).rejects.toMatchObject({
+          code: status.RESOURCE_EXHAUSTED,
+          trailers: { [RETRY_AFTER_METADATA]: '1' },
+        });
+      expect(await repo.failures('ghost')).toEqual({ failures: 0, lockedUntil: null });
     } finally {
       await store.close();
     }

@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { ERROR_REASON_METADATA, ERROR_REASONS, RETRY_AFTER_METADATA } from '../../protocols/proto/index.js';
-import { hashPassword, type ScryptCost, verifyPassword } from './passwords.js';
+import { HashingBusy, type PasswordHasher } from './password-hasher.js';
 import type { UserRow, UsersRepository } from './repository.js';
 import { grantsCover, isPermission, type RoleDefinition } from './roles.js';
 import { RpcError } from './rpc.js';
@@ -28,10 +28,11 @@ export class UserDirectory {
     private readonly tokens: TokenIssuer,
     private readonly lockout: LockoutPolicy,
     private readonly now: () => Date,
-    private readonly scryptCost?: ScryptCost,
+    private readonly hasher: PasswordHasher,
   ) {
-    // Verified against when the user does not exist, so both answers take the same time.
-    this.dummyHash = hashPassword('not-a-real-password', scryptCost);
+    // Verified against when the user does not exist, so both answers take the same time (and the same share
+    // of the hasher: an unknown username costs what a wrong password costs).
+    this.dummyHash = hasher.hash('not-a-real-password');
   }
 
   async authenticate(username: string, password: string) {
@@ -45,9 +46,7 @@ export class UserDirectory {
       });
     }
     const user = await this.repo.findByUsername(username);
-    const ok = user
-      ? await verifyPassword(password, user.passwordHash)
-      : await verifyPassword(password, await this.dummyHash);
+    const ok = await this.verify(password, user ? user.passwordHash : await this.dummyHash);
     if (!user || !ok || user.disabled) {
       await this.repo.recordFailure(username, now, this.lockout.threshold, this.lockout.lockSeconds);
       throw new RpcError(status.UNAUTHENTICATED, INVALID_CREDENTIALS, {
@@ -66,7 +65,7 @@ export class UserDirectory {
     if (password.length < 8) throw new RpcError(status.INVALID_ARGUMENT, 'password: at least 8 characters');
     await this.requireRoles(roles);
     if (await this.repo.findByUsername(username)) throw new RpcError(status.ALREADY_EXISTS, 'username taken');
-    return this.repo.createUser(username, await hashPassword(password, this.scryptCost), roles, id);
+    return this.repo.createUser(username, await this.hasher.hash(password), roles, id);
   }
 
   async user(id: string): Promise<UserRow> {
@@ -121,6 +120,18 @@ export class UserDirectory {
 
   async checkedAt(): Promise<string> {
     return `rev_${await this.repo.revision()}`;
+  }
+
+  /** A sign-in refused for lack of a hashing slot is no failed attempt: it neither counts nor locks. */
+  private async verify(password: string, stored: string): Promise<boolean> {
+    try {
+      return await this.hasher.verify(password, stored);
+    } catch (err) {
+      if (!(err instanceof HashingBusy)) throw err;
+      throw new RpcError(status.RESOURCE_EXHAUSTED, 'too many sign-ins in progress; try again shortly', {
+        [RETRY_AFTER_METADATA]: '1',
+      });
+    }
   }
 
   private async requireRoles(roles: string[]): Promise<void> {

@@ -14,6 +14,7 @@ import {
 import { type LockoutPolicy, UserDirectory } from './directory.js';
 import { FaultScript } from './faults.js';
 import { permissionServiceHandlers, roleServiceHandlers, userServiceHandlers } from './handlers.js';
+import { PasswordHasher } from './password-hasher.js';
 import type { ScryptCost } from './passwords.js';
 import { UsersRepository } from './repository.js';
 import { seed } from './seed.js';
@@ -47,6 +48,11 @@ export interface UserServiceOptions {
   devPassword?: string;
   now?: () => Date;
   scryptCost?: ScryptCost;
+  /**
+   * Bounds on concurrent password hashing (scrypt runs on the process's shared thread pool). Default 2
+   * running, 32 waiting; sign-ins beyond that are answered RESOURCE_EXHAUSTED with `retry-after-seconds: 1`.
+   */
+  hashing?: { maxConcurrent?: number; maxQueued?: number };
 }
 
 export interface UserServiceSandbox {
@@ -74,7 +80,11 @@ export async function startUserService(opts: UserServiceOptions): Promise<UserSe
     ...(opts.algorithm ? { algorithm: opts.algorithm } : {}),
     now,
   });
-  const directory = new UserDirectory(repo, tokens, opts.lockout, now, opts.scryptCost);
+  const hasher = new PasswordHasher({
+    ...(opts.scryptCost ? { cost: opts.scryptCost } : {}),
+    ...opts.hashing,
+  });
+  const directory = new UserDirectory(repo, tokens, opts.lockout, now, hasher);
   await seed(repo, directory, opts.devPassword);
   const faults = new FaultScript();
   const deps = { verifier: new ServiceAccountVerifier(repo, now), faults, logger: opts.logger };

@@ -68,6 +68,26 @@ export const usersSettings = {
     default: 1_000,
     description: 'Deadline of every user-service call (ms).',
   }),
+  usersSignInDeadlineMs: setting({
+    env: 'USERS_SIGN_IN_DEADLINE_MS',
+    schema: envInt(10, 60_000),
+    default: 3_000,
+    description:
+      'Deadline of a sign-in (AuthenticateUser; password hashing is slow on purpose) in ms. Sign-in has its own deadline, bulkhead and breaker, apart from permission checks.',
+  }),
+  usersSignInMaxConcurrent: setting({
+    env: 'USERS_SIGN_IN_MAX_CONCURRENT',
+    schema: envInt(1, 1_000),
+    default: 8,
+    description: 'Sign-ins in flight to the user service at once (per instance).',
+  }),
+  usersSignInMaxQueued: setting({
+    env: 'USERS_SIGN_IN_MAX_QUEUED',
+    schema: envInt(0, 10_000),
+    default: 16,
+    description:
+      'Sign-ins waiting for a slot (per instance); beyond it, and while the sign-in breaker is open, 503 USERS_SIGN_IN_BUSY.',
+  }),
   usersMaxAttempts: setting({
     env: 'USERS_MAX_ATTEMPTS',
     schema: envInt(1, 5),
@@ -153,6 +173,7 @@ export const usersSettings = {
     env: 'CAREBRIDGE_LOGIN_RATE_LIMIT_PER_USERNAME_PER_MINUTE',
     schema: envInt(1, 100_000),
     default: 10,
-    description: 'POST /v1/auth/token attempts per minute per username.',
+    description:
+      'Failed POST /v1/auth/token attempts per minute per username (a successful sign-in does not count).',
   }),
 };
