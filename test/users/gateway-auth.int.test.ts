@@ -100,6 +100,40 @@ describe('POST /v1/auth/token and the users routes under the users component', (
     });
   });
 
+  it('refuses a NUL in the subject with a 400 before asking the user service (the breaker stays closed)', async () => {
+    const admin = (await token('admin', PASSWORD)).json().access_token;
+    const check = (subject: string) =>
+      rt.app.inject({
+        method: 'POST',
+        url: '/v1/permissions/check',
+        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+        payload: JSON.stringify({ subject, permissions: ['claims:submit'] }),
+      });
+    // More than the breaker's threshold of consecutive failures, were they to reach the user service.
+    for (const subject of ['usr_\u0000', 'usr_dev_\ud800', 'a\u0000b', `usr_${'a'.repeat(200)}`, 'x', 'y']) {
+      const res = await check(subject);
+      expect(res.statusCode, `${JSON.stringify(subject)}: ${res.body}`).toBe(400);
+      expect(res.json()).toMatchObject({ code: 'VALIDATION_FAILED', field: 'body.subject' });
+    }
+    const ok = await check('usr_dev_pharmacist');
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json().results).toEqual([{ permission: 'claims:submit', allowed: true }]);
+  });
+
+  it('refuses a NUL in the username or password at sign-in with a 400 naming the field', async () => {
+    const res = await rt.app.inject({
+      method: 'POST',
+      url: '/v1/auth/token',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ username: 'ad\u0000min', password: 'x' }),
+    });
+    expect(res.statusCode, res.body).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'VALIDATION_FAILED', field: 'body.username' });
+    const pw = await token('nobody', 'pass\ud800word');
+    expect(pw.statusCode, pw.body).toBe(400);
+    expect(pw.json()).toMatchObject({ code: 'VALIDATION_FAILED', field: 'body.password' });
+  });
+
   it('shows the user service in readiness with its address, and sign-in’s breaker as its own entry', async () => {
     const res = await rt.app.inject({ url: '/health/ready' });
     expect(res.json().checks.users).toMatchObject({

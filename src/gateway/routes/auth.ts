@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { AuthenticatedUser } from '../../integrations/users/index.js';
 import { errors, isCareBridgeError } from '../../kernel/errors/index.js';
+import { safeText } from '../../kernel/schemas/index.js';
 import { audit } from '../../kernel/store/audit.js';
 import { KeyedRateLimiter } from '../plugins/principal-rate-limit.js';
 import type { RouteModule } from '../types.js';
@@ -9,9 +10,11 @@ export interface TokenIssuerPort {
   authenticateUser(username: string, password: string): Promise<AuthenticatedUser>;
 }
 
+// safeText: a NUL or an unpaired surrogate would fail the user service's lookup (a 502 that counts against
+// the users breaker), and an unpaired surrogate in a password would hash as U+FFFD.
 const body = z.strictObject({
-  username: z.string().min(1).max(128),
-  password: z.string().min(1).max(1024),
+  username: safeText({ min: 1, max: 128 }),
+  password: safeText({ min: 1, max: 1024 }),
 });
 const tokenResponse = z.object({
   access_token: z.string(),

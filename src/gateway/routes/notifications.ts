@@ -4,6 +4,7 @@ import {
   emailInputSchema,
   LIMITS,
   type NotificationIntegration,
+  notificationIdSchema,
   notificationStatusSchema,
   pushInputSchema,
   smsInputSchema,
@@ -74,7 +75,8 @@ export function notificationRoutes(integration: NotificationIntegration): RouteM
           schema: {
             tags: ['notifications'],
             summary: 'The status of a notification',
-            params: z.object({ id: z.string().min(1).max(100) }),
+            // Checked before the lookup: a malformed id is a 400 naming `params.id`, an unknown one a 404.
+            params: z.object({ id: notificationIdSchema }),
             response: { 200: notificationStatusSchema },
           },
         },

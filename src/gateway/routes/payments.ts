@@ -1,13 +1,16 @@
 import { z } from 'zod';
 import {
-  amountSchema,
-  currencySchema,
-  metadataSchema,
   PAYMENT_STATUSES,
   type PaymentIntegration,
+  paymentIdSchema,
+  paymentRequestSchema,
+  refundRequestSchema,
   SUBSCRIPTION_STATUSES,
+  subscriptionIdSchema,
+  subscriptionRequestSchema,
 } from '../../integrations/payments/index.js';
 import { isCareBridgeError } from '../../kernel/errors/index.js';
+import { safeText } from '../../kernel/schemas/index.js';
 import { audit } from '../../kernel/store/audit.js';
 import { withIdempotency } from '../plugins/idempotency.js';
 import type { FastifyRequest, GatewayDeps, RouteModule } from '../types.js';
@@ -79,6 +82,7 @@ const problem = (codes: string) =>
     })
     .describe(`application/problem+json; code: ${codes}`);
 const READ_ERRORS = {
+  400: problem('VALIDATION_FAILED (details.field names the parameter, e.g. params.id)'),
   404: problem('PAYMENTS_NOT_FOUND'),
   502: problem('PAYMENTS_UPSTREAM_ERROR'),
   503: problem('PAYMENTS_PROVIDER_UNAVAILABLE, CIRCUIT_OPEN'),
@@ -108,7 +112,11 @@ const idempotencyHeader = z.object({
       'Required. A unique key (UUID) per business operation; resend it on retries. Missing: 400 IDEMPOTENCY_KEY_REQUIRED.',
     ),
 });
-const idParams = z.object({ id: z.string().min(1).max(100) });
+// Ids are checked against their exact format (`pay_<ULID>`, `sub_<ULID>`): a malformed one is a 400 naming
+// `params.id` before any lookup. Bodies are the integration's own request schemas, so the route and the
+// library refuse the same input.
+const paymentParams = z.object({ id: paymentIdSchema });
+const subscriptionParams = z.object({ id: subscriptionIdSchema });
 
 const CREATE_ERRORS =
   'Errors (problem+json `code`): 400 VALIDATION_FAILED / PAYMENTS_INVALID_REQUEST / IDEMPOTENCY_KEY_REQUIRED, 402 PAYMENTS_CARD_DECLINED (`declineCode`, `paymentId`) / PAYMENTS_PROCESSING_ERROR, 409 IDEMPOTENCY_KEY_IN_FLIGHT / PAYMENTS_IDEMPOTENCY_CONFLICT, 422 IDEMPOTENCY_KEY_REUSED, 429 PAYMENTS_RATE_LIMITED (`Retry-After`), 502 PAYMENTS_OUTCOME_UNKNOWN (retry with the same key: it reconciles) / PAYMENTS_AUTHENTICATION_FAILED, 503 PAYMENTS_PROVIDER_UNAVAILABLE / CIRCUIT_OPEN. Replays carry `Idempotent-Replayed: true`.';
@@ -152,15 +160,7 @@ export function paymentRoutes(payments: PaymentIntegration): RouteModule {
             summary: 'Charge a customer',
             description: `Amount in minor units (1250 = 12.50) with an ISO 4217 currency; \`paymentMethod\` is a processor token (sandbox: \`pm_card_visa\`, \`pm_card_chargeDeclined\`, …). Answers 201 \`succeeded\`, or 202 \`pending\` (fraud review). ${CREATE_ERRORS}`,
             headers: idempotencyHeader,
-            body: z.strictObject({
-              amount: amountSchema,
-              currency: currencySchema,
-              customerId: z.string().min(1).max(255),
-              paymentMethod: z.string().min(1).max(255),
-              description: z.string().max(1000).optional(),
-              metadata: metadataSchema.optional(),
-              receiptEmail: z.email().max(254).optional(),
-            }),
+            body: paymentRequestSchema,
             response: { 201: paymentSchema, 202: paymentSchema, ...WRITE_ERRORS },
           },
         },
@@ -187,7 +187,7 @@ export function paymentRoutes(payments: PaymentIntegration): RouteModule {
             summary: 'A payment, as the ledger knows it',
             description:
               'A payment whose outcome is `unknown` is reconciled with the processor first. 404 PAYMENTS_NOT_FOUND.',
-            params: idParams,
+            params: paymentParams,
             response: { 200: paymentSchema, ...READ_ERRORS },
           },
         },
@@ -204,10 +204,16 @@ export function paymentRoutes(payments: PaymentIntegration): RouteModule {
             description: 'Cursor pagination: pass `nextCursor` of a page as `cursor` to get the next one.',
             querystring: z.object({
               limit: z.coerce.number().int().min(1).max(100).default(20),
-              cursor: z.string().max(100).optional(),
-              customerId: z.string().max(255).optional(),
+              cursor: paymentIdSchema
+                .optional()
+                .describe('`nextCursor` of the previous page (a payment id).'),
+              // An empty filter stays "no filter", as before; the characters follow the customerId rule.
+              customerId: safeText({ max: 255 }).optional(),
             }),
-            response: { 200: z.object({ data: z.array(paymentSchema), nextCursor: z.string().nullable() }) },
+            response: {
+              200: z.object({ data: z.array(paymentSchema), nextCursor: z.string().nullable() }),
+              400: READ_ERRORS[400],
+            },
           },
         },
         async (request) => payments.listPayments(request.query),
@@ -222,11 +228,8 @@ export function paymentRoutes(payments: PaymentIntegration): RouteModule {
             summary: 'Refund a payment, fully or partly',
             description: `No \`amount\`: refund what remains. Several partial refunds are allowed up to the amount paid. Audited. Errors also: 400 PAYMENTS_REFUND_AMOUNT_TOO_LARGE, 409 PAYMENTS_ALREADY_REFUNDED / PAYMENTS_NOT_REFUNDABLE, 404 PAYMENTS_NOT_FOUND. ${CREATE_ERRORS}`,
             headers: idempotencyHeader,
-            params: idParams,
-            body: z.strictObject({
-              amount: z.number().int().min(1).max(99_999_999).optional(),
-              reason: z.enum(['duplicate', 'fraudulent', 'requested_by_customer']).optional(),
-            }),
+            params: paymentParams,
+            body: refundRequestSchema.omit({ paymentId: true }),
             response: { 201: refundSchema, 202: refundSchema, ...WRITE_ERRORS },
           },
         },
@@ -260,7 +263,7 @@ export function paymentRoutes(payments: PaymentIntegration): RouteModule {
           schema: {
             tags: ['payments'],
             summary: 'Refunds of a payment',
-            params: idParams,
+            params: paymentParams,
             response: { 200: z.object({ data: z.array(refundSchema) }), ...READ_ERRORS },
           },
         },
@@ -279,13 +282,7 @@ export function paymentRoutes(payments: PaymentIntegration): RouteModule {
             summary: 'Start a subscription',
             description: `\`priceId\` is a processor price (sandbox: \`price_basic_monthly\`, \`price_plus_monthly\`, \`price_supplies_yearly\`, \`price_test_daily\`). Status follows incomplete → active / trialing → past_due → unpaid / canceled. ${CREATE_ERRORS}`,
             headers: idempotencyHeader,
-            body: z.strictObject({
-              customerId: z.string().min(1).max(255),
-              priceId: z.string().min(1).max(255),
-              paymentMethod: z.string().min(1).max(255),
-              trialPeriodDays: z.number().int().min(0).max(730).optional(),
-              metadata: metadataSchema.optional(),
-            }),
+            body: subscriptionRequestSchema,
             response: { 201: subscriptionSchema, ...WRITE_ERRORS },
           },
         },
@@ -307,7 +304,7 @@ export function paymentRoutes(payments: PaymentIntegration): RouteModule {
             tags: ['payments'],
             summary: 'A subscription',
             description: '`refresh=true` re-reads it from the processor first. 404 PAYMENTS_NOT_FOUND.',
-            params: idParams,
+            params: subscriptionParams,
             querystring: z.object({ refresh: z.enum(['true', 'false']).optional() }),
             response: { 200: subscriptionSchema, ...READ_ERRORS },
           },
@@ -325,7 +322,7 @@ export function paymentRoutes(payments: PaymentIntegration): RouteModule {
             summary: 'Cancel a subscription',
             description:
               'At once (default), or at the end of the current period with `atPeriodEnd=true`. Idempotent.',
-            params: idParams,
+            params: subscriptionParams,
             querystring: z.object({ atPeriodEnd: z.enum(['true', 'false']).optional() }),
             response: { 200: subscriptionSchema, ...READ_ERRORS },
           },

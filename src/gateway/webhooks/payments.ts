@@ -25,7 +25,7 @@ export function paymentWebhookRoutes(processor: PaymentWebhookProcessor): RouteM
             tags: ['webhooks'],
             summary: 'Payment processor events',
             description:
-              'Signed with `Webhook-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` (one v1 per active secret). 401 PAYMENTS_WEBHOOK_SIGNATURE_INVALID when no secret matches or the timestamp is more than PAYMENTS_WEBHOOK_TOLERANCE_SECONDS away; 400 PAYMENTS_INVALID_REQUEST when the body is not an event.',
+              'Signed with `Webhook-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` (one v1 per active secret). 401 PAYMENTS_WEBHOOK_SIGNATURE_INVALID when no secret matches or the timestamp is more than PAYMENTS_WEBHOOK_TOLERANCE_SECONDS away; 400 PAYMENTS_INVALID_REQUEST (`details.field`) when the body is not an event: the event id and object ids are 1–255 letters, digits, `_` or `-`, the type is dotted lower case (`charge.succeeded`), metadata holds no NUL, control or unpaired surrogate characters.',
             headers: z.object({ 'webhook-signature': z.string().optional() }),
             response: {
               200: z.object({ received: z.literal(true), duplicate: z.boolean() }),

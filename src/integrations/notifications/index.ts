@@ -27,6 +27,7 @@ export {
   type NotificationMessage,
   type NotificationStatus,
   type NotificationStatusWord,
+  notificationIdSchema,
   notificationStatusSchema,
   type PushInput,
   pushInputSchema,

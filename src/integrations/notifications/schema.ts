@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { safeText } from '../../kernel/schemas/index.js';
 
 /**
  * Request shapes, the wire message (schema version 1) and the status model of notifications.
@@ -45,14 +46,24 @@ export const deviceTokenSchema = z
   .regex(/^[A-Za-z0-9:_.-]+$/, { error: 'expected an FCM or APNs device token (letters, digits, : _ . -)' })
   .describe('FCM registration token or APNs device token.');
 
-const variableValue = z.union([z.string().max(10_000), z.number(), z.boolean()]);
+const variableValue = z.union([safeText({ max: 10_000, multiline: true }), z.number(), z.boolean()]);
+
+/**
+ * A notification id: `ntf_<ULID>` for sends through the API, `ntf_receipt_pay_<ULID>` / `ntf_refund_re_<ULID>`
+ * for the payments' receipts; callers of `enqueueNotification` may choose others of the same alphabet.
+ */
+export const notificationIdSchema = z
+  .string()
+  .regex(/^ntf_[A-Za-z0-9_]{1,96}$/, { error: 'expected a notification id (ntf_…, at most 100 characters)' });
 
 export const emailInputSchema = z
   .strictObject({
     to: emailAddressSchema,
-    subject: z.string().min(1).max(LIMITS.subject),
-    text: z.string().min(1).optional(),
-    html: z.string().min(1).optional(),
+    // One line: the subject becomes a header (no CR/LF injection).
+    subject: safeText({ min: 1, max: LIMITS.subject }),
+    // Bounded in bytes by buildContent (413 NOTIFICATIONS_MESSAGE_TOO_LARGE), after templates are rendered.
+    text: safeText({ min: 1, max: null, multiline: true }).optional(),
+    html: safeText({ min: 1, max: null, multiline: true }).optional(),
     template: z
       .string()
       .regex(/^[a-z0-9_]{1,64}$/, { error: 'expected a template name such as payment_receipt' })
@@ -66,17 +77,14 @@ export const emailInputSchema = z
 
 export const smsInputSchema = z.strictObject({
   to: e164Schema,
-  text: z
-    .string()
-    .min(1)
-    .max(LIMITS.smsChars, { error: `expected at most ${LIMITS.smsChars} characters` }),
+  text: safeText({ min: 1, max: LIMITS.smsChars, multiline: true }),
 });
 
 export const pushInputSchema = z.strictObject({
   deviceToken: deviceTokenSchema,
-  title: z.string().min(1).max(LIMITS.pushTitle),
-  body: z.string().min(1).max(LIMITS.pushBody),
-  data: z.record(z.string().max(64), z.string().max(1024)).optional(),
+  title: safeText({ min: 1, max: LIMITS.pushTitle }),
+  body: safeText({ min: 1, max: LIMITS.pushBody, multiline: true }),
+  data: z.record(safeText({ max: 64 }), safeText({ max: 1024, multiline: true })).optional(),
 });
 
 export type EmailInput = z.infer<typeof emailInputSchema>;
@@ -117,13 +125,15 @@ export type NotificationStatusWord = (typeof STATUSES)[number];
 /** A delivery report from the notification service (queue `notification_status`). */
 export const statusReportSchema = z.object({
   schemaVersion: z.literal(1),
-  notificationId: z.string().min(1).max(100),
+  // The same rule as the API's strings: a NUL here would fail the store on every redelivery (requeued
+  // forever); refused, the report goes to the DLQ as unparseable.
+  notificationId: safeText({ min: 1, max: 100 }),
   status: z.enum(['sent', 'delivered', 'failed', 'bounced', 'dead_lettered', 'retrying']),
   at: z.iso.datetime({ offset: true }),
   attempt: z.number().int().min(1).max(1000),
-  provider: z.string().max(100).optional(),
-  providerMessageId: z.string().max(200).optional(),
-  reason: z.string().max(500).optional(),
+  provider: safeText({ max: 100 }).optional(),
+  providerMessageId: safeText({ max: 200 }).optional(),
+  reason: safeText({ max: 500, multiline: true }).optional(),
 });
 export type StatusReport = z.infer<typeof statusReportSchema>;
 

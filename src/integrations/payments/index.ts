@@ -4,12 +4,16 @@ export type { PaymentIntegrationOptions } from './options.js';
 export {
   amountSchema,
   currencySchema,
+  customerIdSchema,
   metadataSchema,
   type PaymentRequest,
+  paymentIdSchema,
   paymentRequestSchema,
   type RefundRequest,
+  refundIdSchema,
   refundRequestSchema,
   type SubscriptionRequest,
+  subscriptionIdSchema,
   subscriptionRequestSchema,
 } from './schemas.js';
 export { BUSINESS_METRICS_DESTINATION, formatMinor } from './side-effects.js';

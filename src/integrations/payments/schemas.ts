@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { prefixedUlid, safeText } from '../../kernel/schemas/index.js';
 import { paymentErrors } from './errors.js';
 
 /** ISO 4217 codes this runtime knows (Intl), e.g. USD, EUR, JPY. */
@@ -20,7 +21,7 @@ export const amountSchema = z
 export const metadataSchema = z
   .record(
     z.string().regex(/^[A-Za-z0-9_.-]{1,40}$/, { error: 'metadata keys: 1–40 letters, digits, _ . -' }),
-    z.string().max(500),
+    safeText({ max: 500, multiline: true }),
   )
   .refine((m) => Object.keys(m).length <= 20, { error: 'at most 20 metadata keys' })
   .refine((m) => !Object.keys(m).some((k) => k.startsWith('carebridge_')), {
@@ -30,21 +31,27 @@ export const metadataSchema = z
 export const paymentMethodSchema = z
   .string()
   .regex(/^pm_[A-Za-z0-9_]{1,100}$/, { error: 'expected a processor payment-method token (pm_…)' });
-const idSchema = z.string().min(1).max(255);
+
+/** Our ids, exactly `<prefix>_<ULID>` (ledger.ts makes them): checked before any lookup. */
+export const paymentIdSchema = prefixedUlid('pay', 'a payment');
+export const refundIdSchema = prefixedUlid('re', 'a refund');
+export const subscriptionIdSchema = prefixedUlid('sub', 'a subscription');
+/** The caller's own customer reference: opaque, one line, bounded. */
+export const customerIdSchema = safeText({ min: 1, max: 255 });
 
 export const paymentRequestSchema = z.strictObject({
   amount: amountSchema,
   currency: currencySchema,
-  customerId: idSchema,
+  customerId: customerIdSchema,
   paymentMethod: paymentMethodSchema,
-  description: z.string().max(1000).optional(),
+  description: safeText({ max: 1000, multiline: true }).optional(),
   metadata: metadataSchema.optional(),
   receiptEmail: z.email().max(254).optional(),
 });
 export type PaymentRequest = z.infer<typeof paymentRequestSchema>;
 
 export const refundRequestSchema = z.strictObject({
-  paymentId: idSchema,
+  paymentId: paymentIdSchema,
   /** Omitted: refund what remains. */
   amount: z.number().int().min(1).max(99_999_999).optional(),
   reason: z.enum(['duplicate', 'fraudulent', 'requested_by_customer']).optional(),
@@ -52,7 +59,7 @@ export const refundRequestSchema = z.strictObject({
 export type RefundRequest = z.infer<typeof refundRequestSchema>;
 
 export const subscriptionRequestSchema = z.strictObject({
-  customerId: idSchema,
+  customerId: customerIdSchema,
   priceId: z
     .string()
     .regex(/^price_[A-Za-z0-9_]{1,100}$/, { error: 'expected a processor price id (price_…)' }),

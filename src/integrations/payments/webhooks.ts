@@ -1,19 +1,45 @@
+import { z } from 'zod';
 import { isCareBridgeError } from '../../kernel/errors/index.js';
+import { opaqueToken, safeText } from '../../kernel/schemas/index.js';
 import type { Store } from '../../kernel/store/store.js';
 import type { Logger } from '../../kernel/telemetry/index.js';
 import { verifyWebhookSignature } from '../../protocols/signing/index.js';
 import { paymentErrors } from './errors.js';
 import type { PaymentIntegration } from './integration.js';
+import { paymentIdSchema, refundIdSchema, subscriptionIdSchema, validate } from './schemas.js';
 import type { ProviderCharge, ProviderRefund } from './types.js';
 
 export const WEBHOOK_PROVIDER = 'payments';
 
-interface ProviderEvent {
-  id: string;
-  type: string;
-  created: number;
-  data: { object: Record<string, unknown> & { id: string; metadata?: Record<string, string> } };
-}
+/**
+ * What `receive` stores and `apply` looks up, checked after the signature: a signed body is still only as
+ * careful as the processor, and an event id with a NUL or longer than an index row (~2.7 KB) would be a 500
+ * on the insert and a retry storm. Everything else in the object passes untouched.
+ */
+const providerEventSchema = z.looseObject({
+  id: opaqueToken(255, 'an event id'),
+  type: z
+    .string()
+    .max(100, { error: 'expected an event type of at most 100 characters' })
+    .regex(/^[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)+$/, {
+      error: 'expected an event type such as charge.succeeded',
+    }),
+  data: z.looseObject({
+    object: z.looseObject({
+      id: opaqueToken(255, 'an object id'),
+      subscription: opaqueToken(255, 'a subscription id').nullish(),
+      metadata: z
+        .object({
+          carebridge_payment_id: paymentIdSchema.optional(),
+          carebridge_refund_id: refundIdSchema.optional(),
+          carebridge_subscription_id: subscriptionIdSchema.optional(),
+        })
+        .catchall(safeText({ max: 500, multiline: true }))
+        .nullish(),
+    }),
+  }),
+});
+type ProviderEvent = z.infer<typeof providerEventSchema>;
 
 /**
  * Verifies a processor webhook on its RAW bytes (several secrets for rotation, 300 s tolerance) and
@@ -34,22 +60,14 @@ export function verifyPaymentWebhook(
       integration: 'payments',
       details: { reason: result.reason },
     });
-  let event: ProviderEvent;
+  let parsed: unknown;
   try {
-    event = JSON.parse(Buffer.isBuffer(rawBody) ? rawBody.toString('utf8') : rawBody) as ProviderEvent;
+    parsed = JSON.parse(Buffer.isBuffer(rawBody) ? rawBody.toString('utf8') : rawBody);
   } catch {
     throw paymentErrors.invalidRequest('The webhook body is not JSON.', { integration: 'payments' });
   }
-  if (
-    typeof event?.id !== 'string' ||
-    typeof event.type !== 'string' ||
-    typeof event.data?.object?.id !== 'string'
-  ) {
-    throw paymentErrors.invalidRequest('The webhook body is not an event (id, type, data.object).', {
-      integration: 'payments',
-    });
-  }
-  return event;
+  // PAYMENTS_INVALID_REQUEST (400) naming the field, e.g. `id` or `data.object.id`; nothing is stored.
+  return validate(providerEventSchema, parsed);
 }
 
 /**
