@@ -98,6 +98,24 @@ describe('access matrix: every /v1 route × every seeded role', () => {
     expect(DEVELOPMENT_USERS.find((u) => u.username === 'noroles')!.roles).toEqual([]);
   });
 
+  it('declares the Idempotency-Key header on every creating route in the OpenAPI document', async () => {
+    const doc = (await rt.app.inject({ url: '/openapi.json' })).json() as {
+      paths: Record<string, Record<string, { parameters?: Array<{ in: string; name: string }> }>>;
+    };
+    const creating = [
+      '/v1/payments',
+      '/v1/payments/{id}/refunds',
+      '/v1/subscriptions',
+      '/v1/notifications/email',
+      '/v1/notifications/sms',
+      '/v1/notifications/push',
+    ];
+    for (const path of creating) {
+      const params = doc.paths[path]?.post?.parameters ?? [];
+      expect(params, path).toContainEqual(expect.objectContaining({ in: 'header', name: 'idempotency-key' }));
+    }
+  });
+
   it('shows each route’s permission and the 401/403/429 (and 413/415 with a body) answers in the OpenAPI document', async () => {
     const doc = (await rt.app.inject({ url: '/openapi.json' })).json() as {
       paths: Record<string, Record<string, { description?: string; security?: unknown }>>;

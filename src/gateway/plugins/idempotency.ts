@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { errors, isCareBridgeError, PROBLEM_CONTENT_TYPE, toProblem } from '../../kernel/errors/index.js';
 import { hashRequest, IdempotencyStore, type StoredResponse } from '../../kernel/store/idempotency.js';
 import type { Store } from '../../kernel/store/index.js';
@@ -16,6 +17,20 @@ export interface IdempotencyContext {
   /** The scope the key lives in (route scope + caller). */
   scope: string;
 }
+
+/**
+ * The header as the OpenAPI document shows it on every creating route. Optional in the schema so that a
+ * missing key is answered by `withIdempotency` with its own code (400 IDEMPOTENCY_KEY_REQUIRED), not a
+ * generic validation failure.
+ */
+export const idempotencyKeyHeader = z.object({
+  'idempotency-key': z
+    .string()
+    .optional()
+    .describe(
+      'Required. A unique key (UUID) per business operation; resend it on retries. Missing: 400 IDEMPOTENCY_KEY_REQUIRED.',
+    ),
+});
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 const stores = new WeakMap<Store, IdempotencyStore>();

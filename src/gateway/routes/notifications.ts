@@ -9,7 +9,7 @@ import {
   pushInputSchema,
   smsInputSchema,
 } from '../../integrations/notifications/index.js';
-import { withIdempotency } from '../plugins/idempotency.js';
+import { idempotencyKeyHeader, withIdempotency } from '../plugins/idempotency.js';
 import type { RouteModule } from '../types.js';
 
 const SCHEMAS = { email: emailInputSchema, sms: smsInputSchema, push: pushInputSchema } as const;
@@ -40,6 +40,7 @@ export function notificationRoutes(integration: NotificationIntegration): RouteM
               summary: SUMMARY[channel],
               description:
                 'Requires `Idempotency-Key`. Answers 202: the notification is accepted (ledger + outbox, one transaction) and follows accepted → queued → sent → delivered (or failed / bounced / dead_lettered); poll `GET /v1/notifications/{id}`.',
+              headers: idempotencyKeyHeader,
               body: z.union([single, batch]),
               response: {
                 202: z.union([

@@ -12,7 +12,7 @@ import {
 import { isCareBridgeError } from '../../kernel/errors/index.js';
 import { safeText } from '../../kernel/schemas/index.js';
 import { audit } from '../../kernel/store/audit.js';
-import { withIdempotency } from '../plugins/idempotency.js';
+import { idempotencyKeyHeader, withIdempotency } from '../plugins/idempotency.js';
 import type { FastifyRequest, GatewayDeps, RouteModule } from '../types.js';
 
 const paymentStatus = z.enum(PAYMENT_STATUSES);
@@ -104,14 +104,6 @@ const WRITE_ERRORS = {
   503: problem('PAYMENTS_PROVIDER_UNAVAILABLE, CIRCUIT_OPEN, BULKHEAD_FULL'),
 };
 
-const idempotencyHeader = z.object({
-  'idempotency-key': z
-    .string()
-    .optional()
-    .describe(
-      'Required. A unique key (UUID) per business operation; resend it on retries. Missing: 400 IDEMPOTENCY_KEY_REQUIRED.',
-    ),
-});
 // Ids are checked against their exact format (`pay_<ULID>`, `sub_<ULID>`): a malformed one is a 400 naming
 // `params.id` before any lookup. Bodies are the integration's own request schemas, so the route and the
 // library refuse the same input.
@@ -159,7 +151,7 @@ export function paymentRoutes(payments: PaymentIntegration): RouteModule {
             tags: ['payments'],
             summary: 'Charge a customer',
             description: `Amount in minor units (1250 = 12.50) with an ISO 4217 currency; \`paymentMethod\` is a processor token (sandbox: \`pm_card_visa\`, \`pm_card_chargeDeclined\`, …). Answers 201 \`succeeded\`, or 202 \`pending\` (fraud review). ${CREATE_ERRORS}`,
-            headers: idempotencyHeader,
+            headers: idempotencyKeyHeader,
             body: paymentRequestSchema,
             response: { 201: paymentSchema, 202: paymentSchema, ...WRITE_ERRORS },
           },
@@ -227,7 +219,7 @@ export function paymentRoutes(payments: PaymentIntegration): RouteModule {
             tags: ['payments'],
             summary: 'Refund a payment, fully or partly',
             description: `No \`amount\`: refund what remains. Several partial refunds are allowed up to the amount paid. Audited. Errors also: 400 PAYMENTS_REFUND_AMOUNT_TOO_LARGE, 409 PAYMENTS_ALREADY_REFUNDED / PAYMENTS_NOT_REFUNDABLE, 404 PAYMENTS_NOT_FOUND. ${CREATE_ERRORS}`,
-            headers: idempotencyHeader,
+            headers: idempotencyKeyHeader,
             params: paymentParams,
             body: refundRequestSchema.omit({ paymentId: true }),
             response: { 201: refundSchema, 202: refundSchema, ...WRITE_ERRORS },
@@ -281,7 +273,7 @@ export function paymentRoutes(payments: PaymentIntegration): RouteModule {
             tags: ['payments'],
             summary: 'Start a subscription',
             description: `\`priceId\` is a processor price (sandbox: \`price_basic_monthly\`, \`price_plus_monthly\`, \`price_supplies_yearly\`, \`price_test_daily\`). Status follows incomplete → active / trialing → past_due → unpaid / canceled. ${CREATE_ERRORS}`,
-            headers: idempotencyHeader,
+            headers: idempotencyKeyHeader,
             body: subscriptionRequestSchema,
             response: { 201: subscriptionSchema, ...WRITE_ERRORS },
           },
