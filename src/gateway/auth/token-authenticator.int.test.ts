@@ -118,6 +118,37 @@ describe('TokenAuthenticator (tokens verified locally against the cached JWKS)',
     expect(err.message).toMatch(/expired/);
   });
 
+  it('reuses a verified token without checking its signature again, for a bounded time', async () => {
+    let clock = Date.now();
+    let keyLookups = 0;
+    const jwks = new JwksCache({ fetch: () => users.getJwks() });
+    const make = (verifiedTokenTtlMs: number) =>
+      new TokenAuthenticator({
+        jwks: { keyFor: (h) => (keyLookups++, jwks.keyFor(h)) },
+        decider: users,
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        verifiedTokenTtlMs,
+        now: () => new Date(clock),
+      });
+    const token = await login();
+    const short = make(60_000);
+    for (let i = 0; i < 5; i++) await short.authenticate(req(`Bearer ${token}`));
+    expect(keyLookups).toBe(1);
+    clock += 61_000; // past the reuse window: verified again
+    await short.authenticate(req(`Bearer ${token}`));
+    expect(keyLookups).toBe(2);
+
+    // A reuse window longer than the token's life still ends at `exp` (+ jose's 30 s tolerance refuses it).
+    const long = make(36_000_000);
+    clock = Date.now();
+    await long.authenticate(req(`Bearer ${token}`));
+    clock = decodeJwt(token).exp! * 1000 + 40_000;
+    await expect(long.authenticate(req(`Bearer ${token}`))).rejects.toMatchObject({
+      code: 'UNAUTHENTICATED',
+    });
+  });
+
   it('rejects a token for another audience', async () => {
     const other = new TokenAuthenticator({
       jwks: new JwksCache({ fetch: () => users.getJwks() }),
