@@ -76,6 +76,19 @@ describe('reference user service: service-account authentication on every call',
     expect(await listRoles(bearer(await sign('svc_nobody', key)))).toEqual({ code: 16 });
   });
 
+  it('accepts the bearer scheme in any case (RFC 7235: the auth scheme is case-insensitive)', async () => {
+    const key = await h.addAccount('svc_roles_case', [SCOPES.rolesRead]);
+    const token = await sign('svc_roles_case', key);
+    for (const scheme of ['bearer', 'BEARER', 'bEaReR']) {
+      const md = new Metadata();
+      md.set('authorization', `${scheme} ${token}`);
+      expect(await listRoles(md), scheme).toEqual({ roles: 5 });
+    }
+    const basic = new Metadata();
+    basic.set('authorization', `Basic ${token}`);
+    expect(await listRoles(basic)).toEqual({ code: 16 });
+  });
+
   it('answers PERMISSION_DENIED (7) to an account lacking the scope', async () => {
     const key = await h.addAccount('svc_checker', [SCOPES.permissionsCheck]);
     expect(await listRoles(bearer(await sign('svc_checker', key)))).toEqual({ code: 7 });
