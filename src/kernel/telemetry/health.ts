@@ -1,4 +1,4 @@
-import { maskUrl } from '../config/load.js';
+import { maskCredentials } from './redaction.js';
 
 export type HealthStatus = 'up' | 'down' | 'degraded';
 
@@ -49,8 +49,8 @@ export class HealthRegistry {
           c.name,
           {
             status: r.status,
-            target: String(maskUrl(c.target)),
-            detail: r.detail ?? '',
+            target: maskCredentials(c.target),
+            detail: maskCredentials(r.detail ?? ''),
             required: c.required,
           },
         ] as const;
