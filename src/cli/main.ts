@@ -2,6 +2,7 @@
 import { ConfigError, describeConfig, loadConfig } from '../kernel/config/index.js';
 import { migrate, openStore } from '../kernel/store/index.js';
 import { createLogger } from '../kernel/telemetry/index.js';
+import { doctor } from './doctor.js';
 import { createRuntime } from './runtime.js';
 
 const USAGE = `Usage: carebridge <command>
@@ -10,8 +11,11 @@ Commands:
   start      run the gateway (profile from CAREBRIDGE_PROFILE, default development)
   migrate    apply pending database migrations and exit
   config     print the effective configuration, secrets masked
-  doctor     start every component once, print the readiness report and exit (1 when a required
-             dependency is down)
+  doctor     start every component once, wait up to 10 s for each dependency's first answer, print one
+             line per dependency (name, target, up/down/degraded, latency, cause) and exit (1 when a
+             required dependency is down)
+  doctor --json
+             the same report as JSON (the /health/ready shape, with latencyMs)
   --help     show this text
 
 Configuration comes from environment variables (see README.md, "Configuration").`;
@@ -24,7 +28,9 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return command === undefined ? 2 : 0;
   }
-  if (rest.length > 0) throw new UsageError(`carebridge ${command}: unexpected argument "${rest[0]}"`);
+  const json = command === 'doctor' && rest[0] === '--json';
+  const extra = json ? rest.slice(1) : rest;
+  if (extra.length > 0) throw new UsageError(`carebridge ${command}: unexpected argument "${extra[0]}"`);
   switch (command) {
     case 'start':
       return start();
@@ -39,17 +45,8 @@ async function main(argv: string[]): Promise<number> {
       }
       return 0;
     }
-    case 'doctor': {
-      const config = loadConfig();
-      const runtime = await createRuntime({ config, logger: createLogger({ level: 'warn' }) });
-      try {
-        const report = await runtime.health.report();
-        process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-        return report.status === 'down' ? 1 : 0;
-      } finally {
-        await runtime.stop();
-      }
-    }
+    case 'doctor':
+      return doctor({ config: loadConfig(), json, out: process.stdout });
     case 'config':
       process.stdout.write(`${JSON.stringify(describeConfig(loadConfig()), null, 2)}\n`);
       return 0;

@@ -65,6 +65,7 @@ export async function createRuntime(opts: CreateRuntimeOptions): Promise<Runtime
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     poolSize: config.databasePoolSize,
+    logger,
   });
   const handles: ComponentHandle[] = [];
   try {

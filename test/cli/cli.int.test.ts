@@ -45,14 +45,55 @@ describe('carebridge CLI', () => {
     expect(second.stdout.trim()).toBe('nothing to apply');
   });
 
-  it('doctor prints the readiness of every dependency and exits 0 when the required ones are up', async () => {
+  it('doctor waits for every dependency to answer and prints one line each, RabbitMQ up included', async () => {
     const r = await runCli(['doctor'], base);
     expect(r.code).toBe(0);
-    const report = JSON.parse(r.stdout) as { status: string; checks: Record<string, { status: string }> };
-    expect(report.checks.store?.status).toBe('up');
-    expect(Object.keys(report.checks)).toEqual(
-      expect.arrayContaining(['store', 'users', 'payments', 'outbox']),
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^DEPENDENCY\s+TARGET\s+STATUS\s+LATENCY\s+REQUIRED\s+DETAIL$/);
+    const row = (name: string) => lines.find((l) => l.startsWith(`${name} `));
+    expect(row('store')).toMatch(/^store\s+pglite:memory\s+up\s+\d+ ms\s+required\s+pglite$/);
+    expect(row('users')).toMatch(/^users\s+grpc:\/\/127\.0\.0\.1:\d+\s+up\s+\d+ ms\s+required\s+SERVING$/);
+    // It reported "connecting" before the connection attempt had finished.
+    expect(row('rabbitmq')).toMatch(
+      /^rabbitmq\s+amqp:\/\/\*\*\*@127\.0\.0\.1:5672\s+up\s+\d+ ms\s+optional\s+connected$/,
     );
+    expect(row('notifications-sandbox')).toMatch(/\sup\s/);
+    expect(row('payments')).toMatch(/^payments\s+http:\/\/127\.0\.0\.1:\d+\s+up\s/);
+    expect(lines.at(-1)).toBe('up: every dependency is up');
+  });
+
+  it('doctor --json names the broker’s refusal in plain words and stays 0 for an optional dependency', async () => {
+    const r = await runCli(['doctor', '--json'], {
+      ...base,
+      RABBITMQ_URL: 'amqp://cb_nobody:not-the-password@127.0.0.1:5672/',
+    });
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as {
+      status: string;
+      checks: Record<string, { status: string; target: string; detail: string; latencyMs: number }>;
+    };
+    expect(report.status).toBe('degraded');
+    expect(report.checks.rabbitmq).toMatchObject({
+      status: 'down',
+      target: 'amqp://***@127.0.0.1:5672/',
+      detail:
+        "access refused: login refused for user 'cb_nobody' (check RABBITMQ_URL / RABBITMQ_USERNAME / RABBITMQ_PASSWORD)",
+    });
+    expect(report.checks.rabbitmq?.latencyMs).toBeTypeOf('number');
+    expect(report.checks.store?.status).toBe('up');
+    expect(r.stdout + r.stderr).not.toContain('not-the-password');
+  });
+
+  it('doctor reports a store it cannot open and exits 1', async () => {
+    const r = await runCli(['doctor'], {
+      ...base,
+      DATABASE_URL: 'postgres://postgres:pw@127.0.0.1:5432/cb_no_such_db',
+    });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(
+      /^store\s+postgres:\/\/\*\*\*@127\.0\.0\.1:5432\/cb_no_such_db\s+down\s+-\s+required\s+database "cb_no_such_db" does not exist \(check the database name in DATABASE_URL\)/m,
+    );
+    expect(r.stdout.trim().split('\n').at(-1)).toBe('down: not ready: a required dependency is down');
   });
 
   it('serves health and exits 0 on SIGTERM', async () => {

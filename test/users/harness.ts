@@ -8,7 +8,7 @@ import {
 import { migrate } from '../../src/kernel/store/migrate.js';
 import { PgliteStore } from '../../src/kernel/store/pglite-store.js';
 import type { Store } from '../../src/kernel/store/store.js';
-import { createLogger, Metrics } from '../../src/kernel/telemetry/index.js';
+import { createLogger, type Logger, Metrics } from '../../src/kernel/telemetry/index.js';
 import { GATEWAY_SCOPES, type Scope } from '../../src/protocols/proto/index.js';
 import {
   startUserService,
@@ -34,6 +34,8 @@ export interface UsersHarness {
     target?: string;
     permissionCache?: PermissionCacheOptions;
     signIn?: SignInOptions;
+    /** Default: silent. */
+    logger?: Logger;
   }): UserServiceIntegration;
   /** Registers a service account with `scopes` and returns its private key. */
   addAccount(id: string, scopes: Scope[]): Promise<CryptoKey>;
@@ -83,7 +85,7 @@ export async function startUsersHarness(
         ...(o.permissionCache ? { permissionCache: o.permissionCache } : {}),
         ...(o.signIn ? { signIn: o.signIn } : {}),
         metrics,
-        logger,
+        logger: o.logger ?? logger,
       });
       clients.push(c);
       return c;

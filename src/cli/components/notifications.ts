@@ -135,10 +135,13 @@ export const notificationsComponent: Component = {
         name: 'notifications-sandbox',
         required: false,
         target: control.url,
-        check: () =>
-          svc.isConnected
-            ? { status: 'up', detail: 'reference notification service consuming' }
-            : { status: 'down', detail: 'waiting for RabbitMQ' },
+        check: () => {
+          if (svc.isConnected) return { status: 'up', detail: 'reference notification service consuming' };
+          // While the broker is still answering (or answers the gateway), this one is about to connect too.
+          const broker = connection.health();
+          const pending = broker.pending || broker.status === 'up';
+          return { status: 'down', detail: 'waiting for RabbitMQ', ...(pending ? { pending } : {}) };
+        },
       });
       logger.info(
         { url: control.url },

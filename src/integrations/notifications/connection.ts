@@ -1,6 +1,13 @@
 import { EventEmitter } from 'node:events';
 import amqp, { type ChannelModel, type RecoveringChannelModel } from 'amqplib';
-import type { CheckResult, Logger, Metrics } from '../../kernel/telemetry/index.js';
+import {
+  type CheckResult,
+  FailureReporter,
+  type Logger,
+  type Metrics,
+  maskCredentials,
+} from '../../kernel/telemetry/index.js';
+import { describeConnectFailure } from './connect-failure.js';
 
 export interface RabbitTlsOptions {
   ca?: string | Buffer;
@@ -54,7 +61,14 @@ export function connectionUrl(
 export class RabbitConnection extends EventEmitter {
   private readonly hooks: SetupHook[] = [];
   private current: ChannelModel | undefined;
+  /** Why the last attempt failed or the connection was lost, in words (readiness `detail`). */
   private lastError: string | undefined;
+  /** One warning per distinct reason, not one per reconnect attempt. */
+  private readonly failures: FailureReporter;
+  /** When the running attempt started, when its AMQP handshake finished, and how long the last one took. */
+  private attemptStartedAt = performance.now();
+  private openedAt = 0;
+  private latencyMs: number | undefined;
   private closed = false;
   private readonly conn: Promise<RecoveringChannelModel>;
   readonly target: string;
@@ -62,6 +76,12 @@ export class RabbitConnection extends EventEmitter {
   constructor(private readonly opts: RabbitConnectionOptions) {
     super();
     this.target = opts.url;
+    this.failures = new FailureReporter({ dependency: 'RabbitMQ', target: opts.url, logger: opts.logger });
+    const describe = (err: Error) =>
+      describeConnectFailure(err, {
+        url: opts.url,
+        ...(opts.username === undefined ? {} : { username: opts.username }),
+      });
     const up = opts.metrics?.gauge(
       'carebridge_notifications_broker_up',
       'Whether the RabbitMQ connection is up (1) or down (0).',
@@ -87,6 +107,7 @@ export class RabbitConnection extends EventEmitter {
         jitter: 0.2,
         maxRetries: Number.POSITIVE_INFINITY,
         setup: async (model: ChannelModel) => {
+          this.openedAt = performance.now();
           model.on('error', () => {}); // 'close' follows and drives recovery
           for (const hook of this.hooks) await hook(model);
         },
@@ -96,13 +117,16 @@ export class RabbitConnection extends EventEmitter {
       c.on('connect', (model: ChannelModel) => {
         this.current = model;
         this.lastError = undefined;
+        this.latencyMs = this.openedAt - this.attemptStartedAt;
+        this.failures.succeeded();
         up?.set(1);
         opts.logger.info({ target: this.safeTarget }, 'RabbitMQ connected');
         this.emit('connect', model);
       });
       c.on('disconnect', (err: Error) => {
         this.current = undefined;
-        this.lastError = err.message;
+        this.lastError = `connection lost: ${describe(err)}`;
+        this.attemptStartedAt = performance.now();
         up?.set(0);
         opts.logger.warn(
           { target: this.safeTarget, err: err.message },
@@ -111,10 +135,13 @@ export class RabbitConnection extends EventEmitter {
         this.emit('disconnect', err);
       });
       c.on('connect-failed', (err: Error) => {
-        this.lastError = err.message;
+        this.lastError = describe(err);
+        this.latencyMs = performance.now() - this.attemptStartedAt;
+        this.failures.failed(this.lastError, err);
         this.emit('connect-failed', err);
       });
       c.on('reconnect-scheduled', (info: { attempt: number; delay: number }) => {
+        this.attemptStartedAt = performance.now() + info.delay;
         reconnects?.inc();
         opts.logger.debug({ attempt: info.attempt, delayMs: info.delay }, 'RabbitMQ reconnect scheduled');
       });
@@ -123,7 +150,7 @@ export class RabbitConnection extends EventEmitter {
   }
 
   private get safeTarget(): string {
-    return this.opts.url.replace(/\/\/[^@/]*@/, '//***@');
+    return maskCredentials(this.opts.url);
   }
 
   /** Runs `hook` after every (re)connect; if connected now, also runs it on the current connection. */
@@ -174,12 +201,16 @@ export class RabbitConnection extends EventEmitter {
     void model.close().catch(() => {});
   }
 
+  /**
+   * Readiness: up while connected; down with the reason otherwise (the broker's refusal in words); `pending`
+   * until the first attempt has an answer. The latency is the AMQP handshake of the last attempt (until the
+   * refusal, for a failed one).
+   */
   health(): CheckResult {
-    if (this.current) return { status: 'up', detail: 'connected' };
-    return {
-      status: 'down',
-      detail: this.lastError ? `not connected: ${this.lastError}`.slice(0, 200) : 'connecting',
-    };
+    const latency = this.latencyMs === undefined ? {} : { latencyMs: this.latencyMs };
+    if (this.current) return { status: 'up', detail: 'connected', ...latency };
+    if (this.lastError) return { status: 'down', detail: this.lastError.slice(0, 300), ...latency };
+    return { status: 'down', detail: 'connecting', pending: true };
   }
 
   async close(): Promise<void> {

@@ -15,7 +15,13 @@ import {
   createPipeline,
   type Pipeline,
 } from '../../kernel/resilience/index.js';
-import type { CheckResult, HealthRegistry, Logger, Metrics } from '../../kernel/telemetry/index.js';
+import {
+  type CheckResult,
+  FailureReporter,
+  type HealthRegistry,
+  type Logger,
+  type Metrics,
+} from '../../kernel/telemetry/index.js';
 import {
   type AuthenticateUserResponse,
   type CheckPermissionRequest,
@@ -32,6 +38,7 @@ import {
 } from '../../protocols/proto/index.js';
 import { createChannel, type UsersTlsOptions } from './channel.js';
 import { toCareBridgeError, toSignInError, usersErrors } from './errors.js';
+import { describeUsersFailure, type Refusal, refusalOf, type UsersEndpoint } from './failure-reason.js';
 import { PermissionCache, type PermissionCacheOptions } from './permission-cache.js';
 import { type ServiceAccountCredentials, ServiceAccountSigner } from './service-account-signer.js';
 
@@ -105,6 +112,9 @@ const TRANSPORT_FAILURES = new Set([
 /** Plus the service saying it has no room for another password hash: shedding sign-ins is the point. */
 const SIGN_IN_FAILURES = new Set([...TRANSPORT_FAILURES, 'USERS_SIGN_IN_BUSY']);
 type Callback<Res> = (err: ServiceError | null, res?: Res) => void;
+type UnaryInvoke<Req, Res> = (req: Req, md: Metadata, o: CallOptions, cb: Callback<Res>) => void;
+/** How long a failed or refused call keeps the `users` readiness check degraded. */
+const RECENT_MS = 30_000;
 /** A resilience lane: the pipeline (breaker, bulkhead, backup timeouts) and the gRPC deadline of its calls. */
 interface Lane {
   pipeline: Pipeline | undefined;
@@ -147,6 +157,11 @@ export class UserServiceIntegration {
   private readonly duration;
   private readonly checks;
   private lastFailure: { at: Date; code: string } | undefined;
+  /** The service refused the gateway's own credentials (every call will be): readiness re-checks and shows it. */
+  private refusal: { kind: Refusal; reason: string; at: number } | undefined;
+  /** One warning per distinct reason the service cannot be used (unreachable, credentials refused). */
+  private readonly failures: FailureReporter;
+  private readonly endpoint: UsersEndpoint;
 
   constructor(opts: UserServiceIntegrationOptions) {
     for (const k of Object.keys(opts))
@@ -175,6 +190,12 @@ export class UserServiceIntegration {
     this.permissions = new PermissionServiceClient(opts.target, creds, shared);
     this.health = new HealthClient(opts.target, creds, shared);
     this.signer = new ServiceAccountSigner(opts.serviceAccount);
+    this.endpoint = { target: opts.target, accountId: opts.serviceAccount.id, deadlineMs: this.deadlineMs };
+    this.failures = new FailureReporter({
+      dependency: 'the user service',
+      target: opts.target,
+      logger: opts.logger,
+    });
     const maxAttempts = opts.maxAttempts ?? 3;
     const breaker = (operation: string, config: BreakerOptions, failures: Set<string>) =>
       new CircuitBreaker({
@@ -330,41 +351,56 @@ export class UserServiceIntegration {
     this.cache.invalidate();
   }
 
-  /** Readiness: grpc.health.v1 Check over the same channel, with the call deadline. */
+  /**
+   * Readiness: grpc.health.v1 Check over the same channel, with the call deadline; down with the reason in words
+   * when it fails. After the service refused the gateway's service account, also a signed GetJwks, so the check
+   * shows the refusal (every call would be refused) until the account works again.
+   */
   async checkHealth(): Promise<CheckResult> {
     try {
-      const client = this.health as unknown as {
-        check(
-          req: { service: string },
-          md: Metadata,
-          o: CallOptions,
-          cb: Callback<{ status: number | string }>,
-        ): void;
-      };
-      const res = await new Promise<{ status: number | string }>((resolve, reject) =>
-        client.check(
-          { service: '' },
-          new Metadata(),
-          { deadline: new Date(Date.now() + this.deadlineMs) },
-          (err, value) => (err ? reject(err) : resolve(value!)),
-        ),
+      const res = await this.unary<{ status: number | string }>((md, o, cb) =>
+        (
+          this.health as unknown as { check: UnaryInvoke<{ service: string }, { status: number | string }> }
+        ).check({ service: '' }, md, o, cb),
       );
       if (res.status !== 1 && res.status !== 'SERVING')
-        return { status: 'down', detail: 'user service reports NOT_SERVING' };
-      const recent =
-        this.lastFailure && Date.now() - this.lastFailure.at.getTime() < 30_000
-          ? this.lastFailure
-          : undefined;
-      return recent
-        ? { status: 'degraded', detail: `recent call failed: ${recent.code}` }
-        : { status: 'up', detail: 'SERVING' };
+        return this.down('the user service reports NOT_SERVING');
     } catch (err) {
-      const code = (err as ServiceError).code;
-      return {
-        status: 'down',
-        detail: `unreachable (${status[code] ?? 'error'}); permission checks fail closed`,
-      };
+      return this.down(describeUsersFailure(err, this.endpoint), err);
     }
+    if (this.refusal?.kind === 'authentication') {
+      try {
+        this.signer.invalidate();
+        const md = new Metadata();
+        md.set('authorization', `Bearer ${await this.signer.token()}`);
+        await this.unary((_, o, cb) => this.users.getJwks({}, md, o, cb));
+        this.refusal = undefined;
+      } catch (err) {
+        if (refusalOf(err)) return this.down(describeUsersFailure(err, this.endpoint), err);
+      }
+    }
+    const now = Date.now();
+    if (this.refusal && now - this.refusal.at < RECENT_MS)
+      return { status: 'degraded', detail: `recent call refused: ${this.refusal.reason}` };
+    const recent =
+      this.lastFailure && now - this.lastFailure.at.getTime() < RECENT_MS ? this.lastFailure : undefined;
+    if (recent) return { status: 'degraded', detail: `recent call failed: ${recent.code}` };
+    this.failures.succeeded();
+    return { status: 'up', detail: 'SERVING' };
+  }
+
+  private down(reason: string, err?: unknown): CheckResult {
+    this.failures.failed(reason, err);
+    return { status: 'down', detail: `${reason}; permission checks fail closed` };
+  }
+
+  /** One call outside the pipelines and metrics (readiness), with the call deadline. */
+  private unary<Res>(invoke: (md: Metadata, o: CallOptions, cb: Callback<Res>) => unknown): Promise<Res> {
+    return new Promise<Res>((resolve, reject) =>
+      invoke(new Metadata(), { deadline: new Date(Date.now() + this.deadlineMs) }, (err, value) =>
+        err ? reject(err) : resolve(value as Res),
+      ),
+    );
   }
 
   close(): void {
@@ -403,6 +439,7 @@ export class UserServiceIntegration {
         );
         this.calls.inc({ operation, outcome: 'OK' });
         end();
+        if (this.refusal?.kind === 'authentication') this.refusal = undefined;
         return res;
       } catch (err) {
         const se = err as ServiceError;
@@ -421,6 +458,14 @@ export class UserServiceIntegration {
         const mapped = isCareBridgeError(err) ? err : toCareBridgeError(err, operation);
         if (lane.reportsHealth && (se.code === status.UNAVAILABLE || se.code === status.DEADLINE_EXCEEDED))
           this.lastFailure = { at: new Date(), code };
+        // Unreachable, or the gateway's own credentials refused: say why once (not per call); a slow answer is
+        // not a reason to warn (the breaker and the readiness check cover it).
+        const refusal = refusalOf(err);
+        if (refusal || se.code === status.UNAVAILABLE) {
+          const reason = describeUsersFailure(err, this.endpoint);
+          if (refusal) this.refusal = { kind: refusal, reason, at: Date.now() };
+          this.failures.failed(reason, err);
+        }
         throw mapped;
       }
     }

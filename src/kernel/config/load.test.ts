@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConfigError, describeConfig, loadConfig } from './load.js';
+import { ConfigError, describeConfig, loadConfig, maskUrl } from './load.js';
 import { setting, urlOrSandbox } from './setting.js';
 import { coreSettings } from './settings/core.js';
 
@@ -48,6 +48,22 @@ describe('loadConfig', () => {
   it('masks credentials inside URLs when describing the configuration', () => {
     const c = load({ DATABASE_URL: 'postgres://app:hunter2@db.internal:5432/carebridge' });
     expect(JSON.stringify(describeConfig(c))).not.toContain('hunter2');
+  });
+
+  it('shows the address of a secret URL setting and masks only its credentials', () => {
+    const c = load({
+      DATABASE_URL: 'postgres://app:hunter2@db.internal:5432/carebridge?sslmode=require&password=pw2',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      RABBITMQ_URL: 'amqp://guest:guest@127.0.0.1:5672/care',
+    });
+    const d = describeConfig(c);
+    expect(d.DATABASE_URL).toBe('postgres://***@db.internal:5432/carebridge?sslmode=require&password=***');
+    expect(d.REDIS_URL).toBe('redis://127.0.0.1:6379');
+    expect(d.RABBITMQ_URL).toBe('amqp://***@127.0.0.1:5672/care');
+    expect(describeConfig(load({ REDIS_URL: 'redis://:pw3@cache:6379/2' })).REDIS_URL).toBe(
+      'redis://***@cache:6379/2',
+    );
+    expect(maskUrl('http://127.0.0.1:43210')).toBe('http://127.0.0.1:43210');
   });
 
   it('takes values from the per-profile file, with the environment winning', () => {

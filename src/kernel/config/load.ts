@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
+import { maskCredentials } from '../telemetry/redaction.js';
 import { PROFILES, type Profile, type Setting } from './setting.js';
 import { SETTINGS } from './settings/index.js';
 
@@ -167,13 +168,18 @@ export function describeConfig(config: Config): Record<string, unknown> {
   const out: Record<string, unknown> = { CAREBRIDGE_PROFILE: config.profile };
   for (const [key, s] of Object.entries(SETTINGS) as [string, Setting][]) {
     const v = (config as unknown as Record<string, unknown>)[key];
-    out[s.env] = s.secret && v !== undefined ? '********' : maskUrl(v);
+    // A secret URL (DATABASE_URL, REDIS_URL) shows its address; only the credentials in it are masked.
+    out[s.env] = s.secret && v !== undefined && !isUrl(v) ? '********' : maskUrl(v);
   }
   return out;
 }
 
-/** Removes credentials from a URL-like value: `amqp://guest:guest@host` → `amqp://***@host`. */
+const isUrl = (v: unknown) => typeof v === 'string' && /^[a-z][a-z0-9+.-]*:\/\//i.test(v);
+
+/**
+ * Removes credentials from a URL-like value and keeps the address: `amqp://guest:guest@host` → `amqp://***@host`,
+ * `postgres://db/x?password=pw` → `postgres://db/x?password=***`.
+ */
 export function maskUrl(v: unknown): unknown {
-  if (typeof v !== 'string') return v;
-  return v.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/]+)@/i, '$1***@');
+  return typeof v === 'string' ? maskCredentials(v) : v;
 }

@@ -17,6 +17,7 @@ export {
 } from './pipeline.js';
 export { type RateLimiter, TokenBucket, type TokenBucketOptions } from './rate-limiter.js';
 export { RedisTokenBucket, type RedisTokenBucketOptions } from './redis-rate-limiter.js';
+export { RedisWatch } from './redis-watch.js';
 export { parseRetryAfter } from './retry-after.js';
 export { RetryBudget, type RetryBudgetOptions } from './retry-budget.js';
 export { decideRetry, type RetryDecision, type RetryOptions } from './retry-decision.js';

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../telemetry/index.js';
 import { RedisTokenBucket } from './redis-rate-limiter.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -60,5 +63,70 @@ describe('RedisTokenBucket', () => {
     } finally {
       down.disconnect();
     }
+  });
+});
+
+describe('RedisTokenBucket: why Redis cannot be used, in words, warned once', () => {
+  function capture() {
+    const lines: Array<Record<string, unknown>> = [];
+    const destination = new Writable({
+      write(chunk, _enc, cb) {
+        for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l));
+        cb();
+      },
+    });
+    const logger = createLogger({ level: 'info', destination });
+    return { logger, warnings: () => lines.filter((l) => l.level === 'warn') };
+  }
+  /** A client of REDIS_URL with other credentials or another port, retrying fast. */
+  function client(change: (u: URL) => void) {
+    const u = new URL(REDIS_URL);
+    change(u);
+    return new Redis(u.toString(), { maxRetriesPerRequest: 0, retryStrategy: () => 20 });
+  }
+
+  it('says the login was refused, once however many calls fail, and readiness says the same', async () => {
+    const log = capture();
+    const r = client((u) => {
+      u.username = 'cb_nobody';
+      u.password = 'not-the-password';
+    });
+    try {
+      const bucket = new RedisTokenBucket({ redis: r, name: name(), ratePerSecond: 1, logger: log.logger });
+      await once(r, 'error');
+      for (let i = 0; i < 3; i++) await bucket.acquire(); // fails open
+      const reason =
+        'login refused: WRONGPASS invalid username-password pair or user is disabled. (check the user and password in REDIS_URL)';
+      expect(await bucket.check()).toEqual({ status: 'down', detail: reason });
+      expect(log.warnings()).toHaveLength(1);
+      expect(log.warnings()[0]).toMatchObject({ msg: `Redis unavailable: ${reason}`, reason });
+      expect(JSON.stringify(log.warnings())).not.toContain('not-the-password');
+    } finally {
+      r.disconnect();
+    }
+  });
+
+  it('says nothing listens at the address', async () => {
+    const log = capture();
+    const r = client((u) => {
+      u.port = '1';
+    });
+    try {
+      const bucket = new RedisTokenBucket({ redis: r, name: name(), ratePerSecond: 1, logger: log.logger });
+      await once(r, 'error');
+      await bucket.acquire();
+      const health = await bucket.check();
+      expect(health.detail).toMatch(
+        /^connection refused by [^ ]+:1 \(nothing listens there\) \(check REDIS_URL\)$/,
+      );
+      expect(log.warnings()).toHaveLength(1);
+    } finally {
+      r.disconnect();
+    }
+  });
+
+  it('is up when Redis answers', async () => {
+    const bucket = new RedisTokenBucket({ redis, name: name(), ratePerSecond: 1 });
+    expect(await bucket.check()).toEqual({ status: 'up', detail: 'PONG' });
   });
 });

@@ -1,8 +1,9 @@
 import type { Redis } from 'ioredis';
 import { errors } from '../errors/index.js';
-import type { Logger } from '../telemetry/index.js';
+import type { CheckResult, Logger } from '../telemetry/index.js';
 import { resilienceErrors } from './errors.js';
 import type { RateLimiter } from './rate-limiter.js';
+import { RedisWatch } from './redis-watch.js';
 
 /**
  * Takes one token if available. Uses the Redis server's clock (TIME) so instances with skewed clocks agree.
@@ -49,11 +50,18 @@ export class RedisTokenBucket implements RateLimiter {
   private readonly key: string;
   private readonly burst: number;
   private waiting = 0;
+  private readonly watch: RedisWatch;
 
   constructor(private readonly o: RedisTokenBucketOptions) {
     if (!(o.ratePerSecond > 0)) throw new RangeError('RedisTokenBucket: ratePerSecond must be > 0');
+    this.watch = RedisWatch.of(o.redis, o.logger);
     this.burst = o.burst ?? Math.max(1, o.ratePerSecond);
     this.key = `carebridge:ratelimit:${o.name}`;
+  }
+
+  /** Readiness of the Redis behind this bucket (PING; down with the reason in words). */
+  check(): Promise<CheckResult> {
+    return this.watch.check();
   }
 
   async acquire(signal?: AbortSignal): Promise<void> {
@@ -89,7 +97,8 @@ export class RedisTokenBucket implements RateLimiter {
         await this.o.redis.eval(SCRIPT, 1, this.key, String(this.o.ratePerSecond), String(this.burst)),
       );
     } catch (err) {
-      this.o.logger?.warn({ err, limiter: this.o.name }, 'rate limiter store unreachable');
+      // Warned once per reason, in words, by the watch (it was one warning per call, saying only "unreachable").
+      this.watch.failed(err);
       if (this.o.onRedisError === 'deny') {
         throw errors.dependencyDown('The shared rate limiter is unavailable.', {
           cause: err,

@@ -1,3 +1,4 @@
+import type { Logger } from '../telemetry/index.js';
 import { PgStore } from './pg-store.js';
 import { PgliteStore } from './pglite-store.js';
 import type { Store } from './store.js';
@@ -7,6 +8,8 @@ export interface OpenStoreOptions {
   dataDir: string;
   poolSize?: number;
   schema?: string;
+  /** Postgres warns through it once per distinct reason it is unusable. */
+  logger?: Logger;
 }
 
 /** Postgres when a URL is given, otherwise the embedded PGlite store. */
@@ -16,6 +19,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
       connectionString: opts.databaseUrl,
       poolSize: opts.poolSize ?? 10,
       schema: opts.schema,
+      ...(opts.logger ? { logger: opts.logger } : {}),
     });
     await store.ping();
     return store;

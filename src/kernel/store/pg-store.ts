@@ -1,5 +1,8 @@
 import pg from 'pg';
 import { maskUrl } from '../config/load.js';
+import { errors } from '../errors/index.js';
+import { FailureReporter, type Logger } from '../telemetry/index.js';
+import { describePgFailure } from './pg-failure.js';
 import type { Queryable, QueryResult, Store } from './store.js';
 
 // Bigints (COUNT, bigint columns) as JS numbers: our counts and minor-unit amounts stay far below 2^53.
@@ -11,15 +14,21 @@ export interface PgStoreOptions {
   /** Postgres schema to use (tests give each suite its own). */
   schema?: string;
   statementTimeoutMs?: number;
+  /** Warns once per distinct reason `ping` fails for (a wrong DATABASE_URL, the server down). */
+  logger?: Logger;
 }
 
 export class PgStore implements Store {
   readonly kind = 'pg' as const;
   readonly target: string;
   private readonly pool: pg.Pool;
+  private readonly failures: FailureReporter | undefined;
 
-  constructor(opts: PgStoreOptions) {
+  constructor(private readonly opts: PgStoreOptions) {
     this.target = String(maskUrl(opts.connectionString));
+    this.failures = opts.logger
+      ? new FailureReporter({ dependency: 'Postgres', target: opts.connectionString, logger: opts.logger })
+      : undefined;
     const options: string[] = [];
     if (opts.schema) options.push(`-c search_path=${opts.schema}`);
     options.push(`-c statement_timeout=${opts.statementTimeoutMs ?? 30_000}`);
@@ -66,8 +75,23 @@ export class PgStore implements Store {
     }
   }
 
+  /**
+   * A round trip. Failing, it throws DEPENDENCY_DOWN whose message is the reason in words (start-up prints it,
+   * readiness shows it as the `store` detail) and warns once per distinct reason.
+   */
   async ping(): Promise<void> {
-    await this.pool.query('SELECT 1');
+    try {
+      await this.pool.query('SELECT 1');
+    } catch (err) {
+      const reason = describePgFailure(err, this.opts.connectionString);
+      this.failures?.failed(reason, err);
+      throw errors.dependencyDown(reason, {
+        cause: err,
+        details: { dependency: 'store', target: this.target },
+      });
+    }
+    if (this.failures?.succeeded())
+      this.opts.logger?.info({ target: this.target }, 'Postgres available again');
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,5 @@
 import { isCareBridgeError } from '../errors/index.js';
+import { maskCredentials } from './redaction.js';
 
 /** A logged error: plain data only, its causes nested under `cause`. */
 export interface SerializedError {
@@ -37,7 +38,8 @@ export function serializeError(err: unknown): unknown {
 
 function link(err: ErrorLike, seen: Set<unknown>, depth: number): SerializedError {
   seen.add(err);
-  const out: SerializedError = { type: typeName(err), message: err.message };
+  // A message or stack can quote a URL with its credentials (a driver's connect error): those are masked.
+  const out: SerializedError = { type: typeName(err), message: maskCredentials(err.message) };
   if (isCareBridgeError(err)) {
     out.code = err.code;
     if (err.integration !== undefined) out.integration = err.integration;
@@ -52,7 +54,7 @@ function link(err: ErrorLike, seen: Set<unknown>, depth: number): SerializedErro
       if (typeof v === 'string' || typeof v === 'number') Object.assign(out, { [key]: v });
     }
   }
-  if (typeof err.stack === 'string') out.stack = err.stack;
+  if (typeof err.stack === 'string') out.stack = maskCredentials(err.stack);
   const cause = (err as { cause?: unknown }).cause;
   if (cause !== undefined && cause !== null) out.cause = causeLink(cause, seen, depth + 1);
   return out;

@@ -1,4 +1,7 @@
+export { socketFailureReason } from './failure-reason.js';
+export { FailureReporter, type FailureReporterOptions } from './failure-reporter.js';
 export {
+  type CheckReport,
   type CheckResult,
   type HealthCheck,
   HealthRegistry,
@@ -7,4 +10,4 @@ export {
 } from './health.js';
 export { createLogger, type Logger, type LoggerOptions } from './logger.js';
 export { Metrics } from './metrics.js';
-export { REDACTED_KEYS, redactPaths } from './redaction.js';
+export { maskCredentials, REDACTED_KEYS, redactPaths } from './redaction.js';

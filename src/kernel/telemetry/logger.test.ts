@@ -61,6 +61,47 @@ describe('logger redaction', () => {
     expect((lines[0]!.headers as Record<string, unknown>).authorization).toBe('[REDACTED]');
   });
 
+  it('keeps addresses visible and masks only the credentials in them', () => {
+    const { lines, logger } = capture();
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5672'), {
+      code: 'ECONNREFUSED',
+      syscall: 'connect',
+      address: '127.0.0.1',
+      port: 5672,
+    });
+    logger.info({ address: '127.0.0.1:43210', tls: false }, 'user service sandbox listening');
+    logger.info({ url: 'http://127.0.0.1:43210' }, 'payments sandbox listening');
+    logger.warn({ target: 'amqp://guest:guest@rabbit.internal:5672/care', err: refused }, 'down');
+    logger.info({
+      peer: { address: '[::1]:50051' },
+      db: { url: 'postgres://app:s3cret@db:5432/x?password=pw' },
+    });
+    expect(lines[0]).toMatchObject({ address: '127.0.0.1:43210' });
+    expect(lines[1]).toMatchObject({ url: 'http://127.0.0.1:43210' });
+    expect(lines[2]).toMatchObject({
+      target: 'amqp://***@rabbit.internal:5672/care',
+      err: { code: 'ECONNREFUSED', address: '127.0.0.1', port: 5672 },
+    });
+    expect(lines[3]).toMatchObject({
+      peer: { address: '[::1]:50051' },
+      db: { url: 'postgres://***@db:5432/x?password=***' },
+    });
+    expect(JSON.stringify(lines)).not.toMatch(/guest|s3cret|=pw/);
+  });
+
+  it('still redacts a postal address, as text or as an object', () => {
+    const { lines, logger } = capture();
+    logger.info({ patient: { address: '1 Synthetic Way, Springfield' }, address: { line1: '2 Test Rd' } });
+    expect(lines[0]).toMatchObject({ patient: { address: '[REDACTED]' }, address: '[REDACTED]' });
+  });
+
+  it('masks credentials in the message of a logged error', () => {
+    const { lines, logger } = capture();
+    logger.error({ err: new Error('cannot reach amqp://svc:hunter2@10.0.0.5:5672/') }, 'x');
+    expect((lines[0]!.err as { message: string }).message).toBe('cannot reach amqp://***@10.0.0.5:5672/');
+    expect(JSON.stringify(lines)).not.toContain('hunter2');
+  });
+
   it('keeps child bindings such as the request id', () => {
     const { lines, logger } = capture();
     logger.child({ requestId: 'req-1' }).warn({ email: 'b@example.test' }, 'x');

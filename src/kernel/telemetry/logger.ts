@@ -1,6 +1,6 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { serializeError } from './error-serializer.js';
-import { redactPaths } from './redaction.js';
+import { censor, redactPaths } from './redaction.js';
 
 export type { Logger };
 
@@ -12,7 +12,8 @@ export interface LoggerOptions {
 }
 
 /**
- * JSON logs with secrets and PHI removed before they are written (censor `[REDACTED]`). An error under `err`
+ * JSON logs with secrets and PHI removed before they are written (`[REDACTED]`; an address keeps everything but its
+ * credentials, see redaction.ts). An error under `err`
  * is written as its code, message and cause chain (error-serializer.ts).
  */
 export function createLogger(opts: LoggerOptions = {}): Logger {
@@ -20,7 +21,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     {
       level: opts.level ?? 'info',
       name: opts.name ?? 'carebridge',
-      redact: { paths: redactPaths(), censor: '[REDACTED]' },
+      redact: { paths: redactPaths(), censor },
       base: { service: 'carebridge' },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },

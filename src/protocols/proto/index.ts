@@ -3,7 +3,11 @@
  * never edit `generated/` by hand: generated-code.test.ts regenerates and diffs it).
  */
 
-export { loadUsersPackageDefinition, USERS_PROTO_FILES } from './descriptors.js';
+export {
+  loadReflectionPackageDefinition,
+  loadUsersPackageDefinition,
+  USERS_PROTO_FILES,
+} from './descriptors.js';
 export {
   type CheckItemError,
   type CheckPermissionRequest,

@@ -4,7 +4,7 @@ import { HealthImplementation } from 'grpc-health-check';
 import type { Store } from '../../kernel/store/index.js';
 import type { Logger } from '../../kernel/telemetry/index.js';
 import {
-  loadUsersPackageDefinition,
+  loadReflectionPackageDefinition,
   PermissionServiceService,
   RoleServiceService,
   type Scope,
@@ -102,7 +102,8 @@ export async function startUserService(opts: UserServiceOptions): Promise<UserSe
     ...Object.fromEntries(Object.values(USERS_SERVICES).map((s) => [s, 'SERVING'])),
   });
   health.addToServer(server);
-  new ReflectionService(loadUsersPackageDefinition()).addToServer(server);
+  // Reflection describes every service this server offers, health and reflection included (grpcurl lists them).
+  new ReflectionService(loadReflectionPackageDefinition()).addToServer(server);
 
   const credentials = opts.tls
     ? ServerCredentials.createSsl(

@@ -9,6 +9,9 @@ import {
 } from '../../protocols/proto/index.js';
 import type { UsersRepository } from './repository.js';
 
+/** `Bearer <token68>`; the scheme is case-insensitive (RFC 7235 §2.1, RFC 6750 §2.1), like the HTTP side. */
+const BEARER = /^Bearer +([A-Za-z0-9._~+/=-]+)$/i;
+
 /** A gRPC status to answer with (UNAUTHENTICATED or PERMISSION_DENIED). */
 export class CallRejected extends Error {
   readonly reason: string;
@@ -49,7 +52,7 @@ export class ServiceAccountVerifier {
 
   async verify(metadata: Metadata, scope: Scope): Promise<CallerIdentity> {
     const header = metadata.get('authorization')[0];
-    const match = typeof header === 'string' ? /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header) : null;
+    const match = typeof header === 'string' ? BEARER.exec(header.trim()) : null;
     if (!match) throw new CallRejected(status.UNAUTHENTICATED, 'missing service-account bearer token');
     const token = match[1]!;
     const known = this.verified.get(token);
