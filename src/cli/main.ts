@@ -3,6 +3,7 @@ import { ConfigError, describeConfig, loadConfig } from '../kernel/config/index.
 import { migrate, openStore } from '../kernel/store/index.js';
 import { createLogger } from '../kernel/telemetry/index.js';
 import { createRuntime } from './runtime.js';
+import { describeReset, resetSandboxes } from './sandbox-reset.js';
 
 const USAGE = `Usage: carebridge <command>
 
@@ -12,6 +13,9 @@ Commands:
   config     print the effective configuration, secrets masked
   doctor     start every component once, print the readiness report and exit (1 when a required
              dependency is down)
+  sandbox reset
+             forget every sandbox's saved records and the ledger rows that mirror them (not in
+             production; stop the gateway first, or POST /_sandbox/reset to a running sandbox)
   --help     show this text
 
 Configuration comes from environment variables (see README.md, "Configuration").`;
@@ -23,6 +27,12 @@ async function main(argv: string[]): Promise<number> {
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return command === undefined ? 2 : 0;
+  }
+  if (command === 'sandbox') {
+    if (rest[0] !== 'reset' || rest.length > 1)
+      throw new UsageError('carebridge sandbox: the only subcommand is "reset" (carebridge sandbox reset)');
+    process.stdout.write(`${describeReset(await resetSandboxes(loadConfig()))}\n`);
+    return 0;
   }
   if (rest.length > 0) throw new UsageError(`carebridge ${command}: unexpected argument "${rest[0]}"`);
   switch (command) {

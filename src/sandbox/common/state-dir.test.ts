@@ -32,10 +32,13 @@ describe('sandbox state folder', () => {
     const releasePayments = acquireStateDir(dir);
     const releaseNotifications = acquireStateDir(dir);
     expect(readdirSync(dir)).toEqual(['.lock']);
+    expect(stateDirOwner(dir)).toBe(process.pid);
+    expect(() => clearStateDir(dir)).toThrow(SandboxStateDirBusyError);
     releasePayments();
     expect(existsSync(path.join(dir, '.lock'))).toBe(true);
     releaseNotifications();
     expect(readdirSync(dir)).toEqual([]);
+    expect(stateDirOwner(dir)).toBeUndefined();
   });
 
   it('refuses a folder held by another live process, and takes over one left by a dead process', () => {
@@ -43,7 +46,7 @@ describe('sandbox state folder', () => {
     writeFileSync(path.join(dir, '.lock'), String(process.ppid));
     expect(stateDirOwner(dir)).toBe(process.ppid);
     expect(() => acquireStateDir(dir)).toThrow(SandboxStateDirBusyError);
-    expect(() => clearStateDir(dir)).toThrow(/in use by another CareBridge process/);
+    expect(() => clearStateDir(dir)).toThrow(/in use by a running CareBridge process/);
     writeFileSync(path.join(dir, '.lock'), String(deadPid()));
     expect(stateDirOwner(dir)).toBeUndefined();
     acquireStateDir(dir)();

@@ -22,7 +22,7 @@ export class SandboxStateDirBusyError extends Error {
     readonly pid: number,
   ) {
     super(
-      `${dir} is in use by another CareBridge process (pid ${pid}); stop it first, or give each instance its own CAREBRIDGE_DATA_DIR`,
+      `${dir} is in use by a running CareBridge process (pid ${pid}); stop it first, or give each instance its own CAREBRIDGE_DATA_DIR`,
     );
     this.name = 'SandboxStateDirBusyError';
   }
@@ -40,8 +40,12 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** The pid of another live process holding `dir`, if any (a lock left by a crashed process does not count). */
+/**
+ * The pid of the live process holding `dir` (this one included), if any; a lock left by a crashed process
+ * does not count.
+ */
 export function stateDirOwner(dir: string): number | undefined {
+  if (held.has(dir)) return process.pid;
   let pid: number;
   try {
     pid = Number.parseInt(readFileSync(path.join(dir, LOCK_FILE), 'utf8'), 10);
