@@ -2,12 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { type Config, ConfigError } from '../kernel/config/index.js';
 import { openStore, type Store } from '../kernel/store/index.js';
-import {
-  clearStateDir,
-  SandboxStateDirBusyError,
-  sandboxStateDir,
-  stateDirOwner,
-} from '../sandbox/common/index.js';
+import { acquireStateDir, clearStateDir, sandboxStateDir } from '../sandbox/common/index.js';
 
 /** Integrations whose counterpart can be an in-process sandbox. */
 export type SandboxedIntegration = 'users' | 'payments' | 'notifications';
@@ -54,10 +49,13 @@ const LEDGERS: Record<SandboxedIntegration, LedgerPart[]> = {
   ],
 };
 
-/** Deletes one integration's ledger rows in one transaction (tables not created yet are skipped). */
-export async function clearLedger(store: Store, integration: SandboxedIntegration): Promise<void> {
+/** Deletes the ledger rows of `integrations` in one transaction (tables not created yet are skipped). */
+export async function clearLedger(
+  store: Store,
+  ...integrations: [SandboxedIntegration, ...SandboxedIntegration[]]
+): Promise<void> {
   await store.transaction(async (tx) => {
-    for (const part of LEDGERS[integration]) {
+    for (const part of integrations.flatMap((i) => LEDGERS[i])) {
       const { rows } = await tx.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [
         part.table,
       ]);
@@ -99,14 +97,23 @@ export async function resetSandboxes(config: Config): Promise<SandboxResetReport
       'carebridge sandbox reset: refused in the production profile (it deletes ledger rows)',
     );
   const stateDir = sandboxStateDir(config.dataDir);
-  const owner = stateDir ? stateDirOwner(stateDir) : undefined;
-  if (stateDir && owner !== undefined) throw new SandboxStateDirBusyError(stateDir, owner);
+  // Held for the whole reset: a gateway starting meanwhile finds the folder taken and stops.
+  const release = stateDir ? acquireStateDir(stateDir, { exclusive: true }) : undefined;
+  try {
+    return await resetHeld(config, stateDir);
+  } finally {
+    release?.();
+  }
+}
+
+async function resetHeld(config: Config, stateDir: string | undefined): Promise<SandboxResetReport> {
   let ledgers = sandboxedIntegrations(config);
   let target: string;
   if (hasStore(config)) {
     const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
     try {
-      for (const integration of ledgers) await clearLedger(store, integration);
+      const [first, ...rest] = ledgers;
+      if (first) await clearLedger(store, first, ...rest);
       target = store.target;
     } finally {
       await store.close();
@@ -116,7 +123,7 @@ export async function resetSandboxes(config: Config): Promise<SandboxResetReport
     ledgers = [];
     target = config.dataDir.startsWith('memory://') ? 'pglite:memory' : `pglite:${config.dataDir} (none yet)`;
   }
-  // Files last: a failure above leaves both sides as they were, never the sandbox cleared and the ledger not.
+  // Files last: a failure above (one transaction) leaves both sides as they were, never one cleared alone.
   const files = stateDir ? clearStateDir(stateDir) : [];
   return { stateDir, files, ledgers, store: target };
 }

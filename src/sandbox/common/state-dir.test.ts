@@ -33,7 +33,7 @@ describe('sandbox state folder', () => {
     const releaseNotifications = acquireStateDir(dir);
     expect(readdirSync(dir)).toEqual(['.lock']);
     expect(stateDirOwner(dir)).toBe(process.pid);
-    expect(() => clearStateDir(dir)).toThrow(SandboxStateDirBusyError);
+    expect(() => acquireStateDir(dir, { exclusive: true })).toThrow(SandboxStateDirBusyError);
     releasePayments();
     expect(existsSync(path.join(dir, '.lock'))).toBe(true);
     releaseNotifications();

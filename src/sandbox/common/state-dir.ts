@@ -58,10 +58,12 @@ export function stateDirOwner(dir: string): number | undefined {
 
 /**
  * Takes the folder for this process (created if missing); the returned function gives it back. Throws
- * `SandboxStateDirBusyError` when another live process holds it.
+ * `SandboxStateDirBusyError` when another live process holds it, or, with `exclusive` (a reset), when anyone
+ * does, this process included.
  */
-export function acquireStateDir(dir: string): () => void {
+export function acquireStateDir(dir: string, opts: { exclusive?: boolean } = {}): () => void {
   const count = held.get(dir) ?? 0;
+  if (count > 0 && opts.exclusive) throw new SandboxStateDirBusyError(dir, process.pid);
   if (count === 0) {
     mkdirSync(dir, { recursive: true });
     const owner = stateDirOwner(dir);
@@ -85,11 +87,12 @@ export function acquireStateDir(dir: string): () => void {
 
 /**
  * Deletes every sandbox's state file in `dir` (the lock and foreign files stay). Returns the names removed.
- * Refuses while another process holds the folder.
+ * Refuses while another process holds the folder; hold it exclusively around the call (`acquireStateDir(dir,
+ * {exclusive: true})`) so no sandbox of this process is writing either.
  */
 export function clearStateDir(dir: string): string[] {
   const owner = stateDirOwner(dir);
-  if (owner !== undefined) throw new SandboxStateDirBusyError(dir, owner);
+  if (owner !== undefined && owner !== process.pid) throw new SandboxStateDirBusyError(dir, owner);
   let names: string[];
   try {
     names = readdirSync(dir);
