@@ -303,6 +303,8 @@ export async function createPaymentsSandbox(opts: PaymentsSandboxOptions = {}): 
       webhooks.close();
       try {
         await close();
+        // Always a last save: a request cut off by a fault after commit never reached the onResponse hook.
+        file?.changed();
         await file?.close();
       } finally {
         release?.();
