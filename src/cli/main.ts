@@ -4,6 +4,7 @@ import { migrate, openStore } from '../kernel/store/index.js';
 import { createLogger } from '../kernel/telemetry/index.js';
 import { doctor } from './doctor.js';
 import { createRuntime } from './runtime.js';
+import { describeReset, resetSandboxes } from './sandbox-reset.js';
 
 const USAGE = `Usage: carebridge <command>
 
@@ -16,6 +17,9 @@ Commands:
              required dependency is down)
   doctor --json
              the same report as JSON (the /health/ready shape, with latencyMs)
+  sandbox reset
+             forget every sandbox's saved records and the ledger rows that mirror them (not in
+             production; stop the gateway first, or POST /_sandbox/reset to a running sandbox)
   --help     show this text
 
 Configuration comes from environment variables (see README.md, "Configuration").`;
@@ -27,6 +31,12 @@ async function main(argv: string[]): Promise<number> {
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return command === undefined ? 2 : 0;
+  }
+  if (command === 'sandbox') {
+    if (rest[0] !== 'reset' || rest.length > 1)
+      throw new UsageError('carebridge sandbox: the only subcommand is "reset" (carebridge sandbox reset)');
+    process.stdout.write(`${describeReset(await resetSandboxes(loadConfig()))}\n`);
+    return 0;
   }
   const json = command === 'doctor' && rest[0] === '--json';
   const extra = json ? rest.slice(1) : rest;

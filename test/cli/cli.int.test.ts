@@ -1,3 +1,4 @@
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runCli, spawnCli, waitForListening } from '../support/cli.js';
 
@@ -43,6 +44,26 @@ describe('carebridge CLI', () => {
     expect(first.stdout).toMatch(/^applied: 001-kernel/);
     const second = await runCli(['migrate'], { ...base, CAREBRIDGE_DATA_DIR: dir });
     expect(second.stdout.trim()).toBe('nothing to apply');
+  });
+
+  it('sandbox reset clears the saved sandbox records and the ledger', async () => {
+    const dir = `${process.env.TMPDIR ?? '/tmp'}/cb-sandbox-reset-${process.pid}-${Date.now()}`;
+    try {
+      const env = { ...base, CAREBRIDGE_DATA_DIR: dir };
+      expect((await runCli(['migrate'], env)).code).toBe(0);
+      mkdirSync(`${dir}/sandbox`);
+      writeFileSync(`${dir}/sandbox/payments.json`, '{}');
+      const r = await runCli(['sandbox', 'reset'], env);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^sandbox state: deleted payments\.json in .*cb-sandbox-reset/m);
+      expect(r.stdout).toMatch(/^ledger: cleared users, payments, notifications in pglite:/m);
+      expect(existsSync(`${dir}/sandbox/payments.json`)).toBe(false);
+      const usage = await runCli(['sandbox'], base);
+      expect(usage.code).toBe(2);
+      expect(usage.stderr).toMatch(/carebridge sandbox reset/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('doctor waits for every dependency to answer and prints one line each, RabbitMQ up included', async () => {

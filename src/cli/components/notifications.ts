@@ -13,8 +13,10 @@ import {
   supportsQuorumQueues,
 } from '../../integrations/notifications/index.js';
 import { ConfigError } from '../../kernel/config/index.js';
+import { sandboxStateDir } from '../../sandbox/common/index.js';
 import { ReferenceNotificationService, startControlServer } from '../../sandbox/notifications/index.js';
 import type { Component, ComponentHandle, RuntimeContext } from '../runtime.js';
+import { clearLedger } from '../sandbox-reset.js';
 
 const NOTIFICATION_DESTINATIONS = new Set(Object.values(QUEUES).map((q) => `rabbitmq:${q}`));
 
@@ -127,9 +129,15 @@ export const notificationsComponent: Component = {
         socketOptions: tls.ca || tls.cert ? { ...tls, ...(tls.ca ? { ca: [tls.ca] } : {}) } : {},
         retryDelaysMs,
         prefetch: config.notificationsPrefetch,
+        // Mailbox, logs and dedupe memory kept under the data dir; a reset clears the ledger with them.
+        stateDir: sandboxStateDir(config.dataDir),
+        onSaveError: (err) => logger.warn({ err }, 'notifications sandbox: could not save its records'),
       });
       await service.start();
-      control = await startControlServer(service, { port: config.notificationsSandboxPort });
+      control = await startControlServer(service, {
+        port: config.notificationsSandboxPort,
+        onReset: () => clearLedger(store, 'notifications'),
+      });
       const svc = service;
       health.register({
         name: 'notifications-sandbox',

@@ -5,8 +5,10 @@ import { paymentWebhookRoutes } from '../../gateway/webhooks/payments.js';
 import { PaymentIntegration, PaymentWebhookProcessor } from '../../integrations/payments/index.js';
 import { ConfigError } from '../../kernel/config/index.js';
 import { RetryBudget } from '../../kernel/resilience/index.js';
+import { sandboxStateDir } from '../../sandbox/common/index.js';
 import { createPaymentsSandbox, type PaymentsSandbox } from '../../sandbox/payments/index.js';
 import type { Component, ComponentHandle, RuntimeContext } from '../runtime.js';
+import { clearLedger } from '../sandbox-reset.js';
 
 export interface PaymentsHandle extends ComponentHandle {
   integration: PaymentIntegration;
@@ -58,6 +60,9 @@ export const paymentsComponent: Component = {
         apiKeys: [{ apiKey: config.paymentsApiKey, secrets: config.paymentsApiSecrets }],
         webhookEndpoints: [{ url: webhookUrl, secrets: config.paymentsWebhookSecrets }],
         logger: ctx.logger.child({ component: 'payments-sandbox' }),
+        // Records kept under the data dir (a restart keeps them); a reset clears the ledger with them.
+        stateDir: sandboxStateDir(config.dataDir),
+        onReset: () => clearLedger(store, 'payments'),
       });
       baseUrl = await sandbox.listen();
       logger.info({ url: baseUrl }, 'payments sandbox listening');

@@ -10,6 +10,7 @@ import {
 } from '../../integrations/users/index.js';
 import { type Config, ConfigError } from '../../kernel/config/index.js';
 import { GATEWAY_SCOPES } from '../../protocols/proto/index.js';
+import { sandboxStateDir } from '../../sandbox/common/index.js';
 import { startUserService, type UserServiceSandbox } from '../../sandbox/users/index.js';
 import type { Component, RuntimeContext } from '../runtime.js';
 
@@ -50,6 +51,8 @@ async function startSandbox(
     issuer: config.usersTokenIssuer,
     audience: config.usersTokenAudience,
     tokenTtlSeconds: config.usersSandboxTokenTtlSeconds,
+    // Signing keys kept under the data dir: tokens issued before a restart still verify after it.
+    stateDir: sandboxStateDir(config.dataDir),
     lockout: {
       threshold: config.usersSandboxLockoutThreshold,
       lockSeconds: config.usersSandboxLockoutSeconds,

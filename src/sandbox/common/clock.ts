@@ -80,6 +80,17 @@ export class SandboxClock {
     return result;
   }
 
+  /** How far the clock is ahead of wall time (ms); saved with a sandbox's records so a restart keeps its time. */
+  offset(): number {
+    return this.nowMs() - this.wall();
+  }
+
+  /** Sets the clock `ms` ahead of wall time (restoring saved state; jobs are re-armed by their owners). */
+  restoreOffset(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0) throw new RangeError('a clock offset must be a non-negative number');
+    this.offsetMs = ms;
+  }
+
   /** Back to wall time with no jobs (part of `POST /_sandbox/reset`). */
   reset(): void {
     this.offsetMs = 0;

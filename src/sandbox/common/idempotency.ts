@@ -22,7 +22,17 @@ export type Begin =
   | { kind: 'mismatch' }
   | { kind: 'in_flight' };
 
+/** A completed key as saved with the sandbox's records (in-flight keys are not saved: their answer never left). */
+export interface SavedIdempotencyKey {
+  id: string;
+  fingerprint: string;
+  expiresAtMs: number;
+  answer: StoredAnswer;
+}
+
 export const IDEMPOTENCY_RETENTION_SECONDS = 24 * 60 * 60;
+/** Keys kept at most; beyond it the oldest completed one is forgotten first (bounded memory and snapshot). */
+export const DEFAULT_MAX_IDEMPOTENCY_KEYS = 10_000;
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 
 export class SandboxIdempotency {
@@ -31,7 +41,11 @@ export class SandboxIdempotency {
   constructor(
     private readonly clock: SandboxClock,
     private readonly retentionSeconds = IDEMPOTENCY_RETENTION_SECONDS,
-  ) {}
+    private readonly maxEntries = DEFAULT_MAX_IDEMPOTENCY_KEYS,
+  ) {
+    if (!Number.isInteger(maxEntries) || maxEntries < 1)
+      throw new RangeError('maxEntries must be a positive integer');
+  }
 
   begin(scope: string, key: string, params: unknown): Begin {
     this.prune();
@@ -45,6 +59,7 @@ export class SandboxIdempotency {
     }
     const expiresAtMs = this.clock.nowMs() + this.retentionSeconds * 1000;
     this.entries.set(id, { state: 'in_flight', fingerprint, expiresAtMs });
+    this.evictOverflow();
     return {
       kind: 'started',
       complete: (answer) => this.entries.set(id, { state: 'completed', fingerprint, expiresAtMs, answer }),
@@ -59,6 +74,39 @@ export class SandboxIdempotency {
 
   clear(): void {
     this.entries.clear();
+  }
+
+  /** The completed keys, oldest first. */
+  snapshot(): SavedIdempotencyKey[] {
+    this.prune();
+    const out: SavedIdempotencyKey[] = [];
+    for (const [id, e] of this.entries)
+      if (e.state === 'completed')
+        out.push({ id, fingerprint: e.fingerprint, expiresAtMs: e.expiresAtMs, answer: e.answer });
+    return out;
+  }
+
+  /** Replaces the keys with saved ones (expired ones are dropped at the next prune). */
+  restore(saved: readonly SavedIdempotencyKey[]): void {
+    this.entries.clear();
+    for (const k of saved)
+      this.entries.set(k.id, {
+        state: 'completed',
+        fingerprint: k.fingerprint,
+        expiresAtMs: k.expiresAtMs,
+        answer: k.answer,
+      });
+    this.evictOverflow();
+    this.prune();
+  }
+
+  private evictOverflow(): void {
+    if (this.entries.size <= this.maxEntries) return;
+    for (const [k, e] of this.entries) {
+      if (e.state !== 'completed') continue;
+      this.entries.delete(k);
+      if (this.entries.size <= this.maxEntries) return;
+    }
   }
 
   private prune(): void {

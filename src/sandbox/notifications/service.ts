@@ -6,9 +6,11 @@ import amqp, {
   type ConsumeMessage,
   type RecoveringChannelModel,
 } from 'amqplib';
+import { acquireStateDir } from '../common/state-dir.js';
+import { SandboxStateFile } from '../common/state-file.js';
 import { type DispatchOutcome, dispatch } from './dispatch.js';
-import { FakePushProvider, FakeSmsProvider } from './providers.js';
-import { SmtpSender, SmtpSink } from './smtp.js';
+import { FakePushProvider, FakeSmsProvider, type PushRecord, type SmsRecord } from './providers.js';
+import { type SavedSink, SmtpSender, SmtpSink } from './smtp.js';
 import {
   declareServiceTopology,
   RETRY_EXCHANGE,
@@ -27,6 +29,13 @@ export interface ReferenceServiceOptions {
   retryDelaysMs: readonly number[];
   /** Unacknowledged deliveries per queue consumer. Default 50. */
   prefetch?: number;
+  /**
+   * Folder to keep the mailbox, logs and dedupe memory in (`sandboxStateDir(dataDir)`): loaded at start,
+   * saved soon after every handled message and at stop. Unset: memory only.
+   */
+  stateDir?: string;
+  /** A save failed (the next change retries). */
+  onSaveError?: (err: unknown) => void;
 }
 
 export type ReportStatus = 'sent' | 'delivered' | 'failed' | 'bounced' | 'dead_lettered' | 'retrying';
@@ -43,8 +52,22 @@ export interface Report {
 
 type Final = { reports: Report[]; action: 'ack' | 'dead-letter' };
 
-/** Bounds for a long-running development instance: dedupe memory and the logs shown by /_sandbox/state. */
-const MAX_REMEMBERED = 100_000;
+/** What `<stateDir>/notifications.json` holds (version 1); maps as entry arrays, oldest first. */
+interface SavedNotifications {
+  sink: SavedSink;
+  smsLog: SmsRecord[];
+  pushLog: PushRecord[];
+  deliveries: Array<[string, number]>;
+  finals: Array<[string, Final]>;
+  retried: Array<[string, number]>;
+}
+
+/**
+ * Bounds for a long-running development instance: dedupe memory and the logs shown by /_sandbox/state, both
+ * saved under the data dir. The dedupe memory only has to cover redeliveries (unacked messages after a crash
+ * or a broker restart: minutes), so 20 000 notifications is plenty and keeps the saved file a few MB.
+ */
+const MAX_REMEMBERED = 20_000;
 const MAX_LOGGED = 10_000;
 
 function remember<K, V>(map: Map<K, V>, key: K, value: V): void {
@@ -80,10 +103,17 @@ export class ReferenceNotificationService extends EventEmitter {
   private connected = false;
   private stopped = false;
   private readonly maxAttempts: number;
+  private file: SandboxStateFile<SavedNotifications> | undefined;
+  private releaseDir: (() => void) | undefined;
 
   constructor(private readonly opts: ReferenceServiceOptions) {
     super();
     this.maxAttempts = opts.retryDelaysMs.length + 1;
+  }
+
+  /** `<stateDir>/notifications.json`, or undefined when the records live in memory only. */
+  get stateFile(): string | undefined {
+    return this.file?.file;
   }
 
   get isConnected(): boolean {
@@ -91,18 +121,25 @@ export class ReferenceNotificationService extends EventEmitter {
   }
 
   async start(): Promise<void> {
-    const port = await this.sink.listen();
-    this.sender = new SmtpSender(port);
-    this.conn = await amqp.connect(this.opts.url, {
-      ...(this.opts.socketOptions ?? {}),
-      clientProperties: { connection_name: 'carebridge-sandbox-notifications' },
-      recovery: {
-        waitForConnect: false,
-        initialDelay: 100,
-        maxDelay: 5_000,
-        setup: (model: ChannelModel) => this.setup(model),
-      },
-    });
+    if (this.opts.stateDir) this.loadState(this.opts.stateDir);
+    try {
+      const port = await this.sink.listen();
+      this.sender = new SmtpSender(port);
+      this.conn = await amqp.connect(this.opts.url, {
+        ...(this.opts.socketOptions ?? {}),
+        clientProperties: { connection_name: 'carebridge-sandbox-notifications' },
+        recovery: {
+          waitForConnect: false,
+          initialDelay: 100,
+          maxDelay: 5_000,
+          setup: (model: ChannelModel) => this.setup(model),
+        },
+      });
+    } catch (err) {
+      this.releaseDir?.();
+      this.releaseDir = undefined;
+      throw err;
+    }
     this.conn.on('connect', () => {
       this.connected = true;
       this.emit('connect');
@@ -154,6 +191,7 @@ export class ReferenceNotificationService extends EventEmitter {
       await work;
     } finally {
       this.inFlight.delete(id);
+      this.file?.changed();
     }
   }
 
@@ -318,13 +356,15 @@ export class ReferenceNotificationService extends EventEmitter {
     };
   }
 
-  reset(): void {
+  /** Forgets the mailbox, logs and dedupe memory, in memory and on disk. */
+  async reset(): Promise<void> {
     this.sink.reset();
     this.sms.log.length = 0;
     this.push.log.length = 0;
     this.deliveries.clear();
     this.finals.clear();
     this.retried.clear();
+    await this.file?.clear();
   }
 
   async stop(): Promise<void> {
@@ -332,5 +372,54 @@ export class ReferenceNotificationService extends EventEmitter {
     await this.conn?.close().catch(() => {});
     this.sender?.close();
     await this.sink.close();
+    try {
+      await this.file?.close();
+    } finally {
+      this.releaseDir?.();
+      this.releaseDir = undefined;
+    }
+  }
+
+  private loadState(dir: string): void {
+    this.releaseDir = acquireStateDir(dir);
+    this.file = new SandboxStateFile<SavedNotifications>({
+      dir,
+      name: 'notifications',
+      version: 1,
+      snapshot: () => ({
+        sink: this.sink.snapshot(),
+        smsLog: [...this.sms.log],
+        pushLog: [...this.push.log],
+        deliveries: [...this.deliveries],
+        finals: [...this.finals],
+        retried: [...this.retried],
+      }),
+      ...(this.opts.onSaveError ? { onError: this.opts.onSaveError } : {}),
+    });
+    let saved: SavedNotifications | undefined;
+    try {
+      saved = this.file.load();
+      if (!saved) return;
+      this.sink.restore(saved.sink);
+      for (const r of saved.smsLog) this.sms.log.push(r);
+      for (const r of saved.pushLog) this.push.log.push(r);
+      for (const [k, v] of saved.deliveries) remember(this.deliveries, k, v);
+      for (const [k, v] of saved.finals) remember(this.finals, k, v);
+      for (const [k, v] of saved.retried) remember(this.retried, k, v);
+    } catch (err) {
+      if (!saved) {
+        this.releaseDir();
+        this.releaseDir = undefined;
+        throw err;
+      }
+      // The right version but the wrong shape (edited by hand): start empty, keep the file for a look.
+      this.file.setAside();
+      this.sink.reset();
+      this.sms.log.length = 0;
+      this.push.log.length = 0;
+      this.deliveries.clear();
+      this.finals.clear();
+      this.retried.clear();
+    }
   }
 }

@@ -29,6 +29,12 @@ export interface MailboxEntry {
   receivedAt: string;
 }
 
+export interface SavedSink {
+  mailbox: MailboxEntry[];
+  bounced: MailboxEntry[];
+  flakySeen: string[];
+}
+
 const domainOf = (address: string) => address.split('@')[1]?.toLowerCase() ?? '';
 
 function smtpError(message: string, code: number): Error & { responseCode: number } {
@@ -84,6 +90,18 @@ export class SmtpSink {
     this.mailbox.length = 0;
     this.bounced.length = 0;
     this.flakySeen.clear();
+  }
+
+  /** Mailbox, bounced mail and the `flaky.example.com` addresses already failed once (saved across restarts). */
+  snapshot(): SavedSink {
+    return { mailbox: [...this.mailbox], bounced: [...this.bounced], flakySeen: [...this.flakySeen] };
+  }
+
+  restore(saved: SavedSink): void {
+    this.reset();
+    for (const m of saved.mailbox) this.mailbox.push(m);
+    for (const m of saved.bounced) this.bounced.push(m);
+    for (const a of saved.flakySeen) this.flakySeen.add(a);
   }
 
   listen(): Promise<number> {

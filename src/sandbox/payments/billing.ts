@@ -97,15 +97,38 @@ export class BillingEngine {
     sub.status = paid ? 'active' : 'incomplete';
     this.engine.emit('customer.subscription.created', sub);
     if (paid) this.scheduleRenewal(sub);
-    else
-      this.at(sub, now + this.opts.incompleteExpirySeconds, 'incomplete-expiry', () => {
-        if (sub.status !== 'incomplete') return;
-        const inv = sub.latest_invoice ? this.state.invoices.get(sub.latest_invoice) : undefined;
-        if (inv) inv.status = 'void';
-        this.transition(sub, 'incomplete_expired');
-        sub.ended_at = this.clock.nowSeconds();
-      });
+    else this.scheduleExpiry(sub);
     return sub;
+  }
+
+  /**
+   * After a restart on saved records: re-arms every live subscription's clock jobs from its fields — the
+   * renewal at `current_period_end`, the pending dunning retry at the invoice's `next_payment_attempt`, the
+   * expiry of an `incomplete` one.
+   */
+  resume(): void {
+    for (const sub of this.state.subscriptions.values()) {
+      switch (sub.status) {
+        case 'incomplete':
+          this.scheduleExpiry(sub);
+          break;
+        case 'past_due': {
+          this.scheduleRenewal(sub);
+          const inv = sub.latest_invoice ? this.state.invoices.get(sub.latest_invoice) : undefined;
+          // attempt_count counts the renewal's own attempt, so the next retry is number attempt_count - 1.
+          if (inv?.status === 'open' && inv.next_payment_attempt !== null)
+            this.armRetry(sub, inv, inv.attempt_count - 1, inv.next_payment_attempt);
+          break;
+        }
+        case 'trialing':
+        case 'active':
+        case 'unpaid':
+          this.scheduleRenewal(sub);
+          break;
+        default:
+          break;
+      }
+    }
   }
 
   get(id: string): Subscription {
@@ -207,6 +230,16 @@ export class BillingEngine {
     }
   }
 
+  private scheduleExpiry(sub: Subscription): void {
+    this.at(sub, sub.created + this.opts.incompleteExpirySeconds, 'incomplete-expiry', () => {
+      if (sub.status !== 'incomplete') return;
+      const inv = sub.latest_invoice ? this.state.invoices.get(sub.latest_invoice) : undefined;
+      if (inv) inv.status = 'void';
+      this.transition(sub, 'incomplete_expired');
+      sub.ended_at = this.clock.nowSeconds();
+    });
+  }
+
   private scheduleRenewal(sub: Subscription): void {
     this.at(sub, sub.current_period_end, 'renewal', () => this.renew(sub));
   }
@@ -255,7 +288,11 @@ export class BillingEngine {
     }
     const at = this.clock.nowSeconds() + delay;
     inv.next_payment_attempt = at;
-    this.at(sub, at, 'dunning', async () => {
+    this.armRetry(sub, inv, index, at);
+  }
+
+  private armRetry(sub: Subscription, inv: Invoice, index: number, atSeconds: number): void {
+    this.at(sub, atSeconds, 'dunning', async () => {
       if (inv.status !== 'open' || sub.status !== 'past_due') return;
       if (await this.collect(sub, inv)) this.transition(sub, 'active');
       else this.scheduleRetry(sub, inv, index + 1);

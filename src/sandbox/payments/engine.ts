@@ -131,12 +131,7 @@ export class PaymentsEngine {
     if (outcome.kind === 'review') {
       charge.status = 'pending';
       charge.outcome = { type: 'manual_review', decline_code: null, network_decline_code: null };
-      this.clock.schedule(this.clock.nowMs() + this.opts.reviewSeconds * 1000, `review ${charge.id}`, () => {
-        if (charge.status !== 'pending') return;
-        charge.status = 'succeeded';
-        charge.outcome = { type: 'authorized', decline_code: null, network_decline_code: null };
-        this.emit('charge.succeeded', charge);
-      });
+      this.scheduleReview(charge, this.clock.nowMs() + this.opts.reviewSeconds * 1000);
       this.state.charges.set(charge.id, charge);
       this.emit('charge.pending', charge);
       return charge;
@@ -205,20 +200,44 @@ export class PaymentsEngine {
       this.emit('refund.succeeded', refund);
       this.emit('charge.refunded', charge);
     } else {
-      this.clock.schedule(
-        this.clock.nowMs() + this.opts.refundFailSeconds * 1000,
-        `refund-fail ${refund.id}`,
-        () => {
-          if (refund.status !== 'pending') return;
-          refund.status = 'failed';
-          refund.failure_reason = 'expired_or_canceled_card';
-          charge.amount_refunded -= refund.amount;
-          charge.refunded = false;
-          this.emit('refund.failed', refund);
-        },
-      );
+      this.scheduleRefundFailure(refund, charge, this.clock.nowMs() + this.opts.refundFailSeconds * 1000);
     }
     return refund;
+  }
+
+  /**
+   * After a restart on saved records: re-arms the clock jobs of charges still in review and refunds still
+   * pending, due when they would have been (`created` + the configured delay).
+   */
+  resume(): void {
+    for (const c of this.state.charges.values())
+      if (c.status === 'pending' && c.outcome.type === 'manual_review')
+        this.scheduleReview(c, (c.created + this.opts.reviewSeconds) * 1000);
+    for (const r of this.state.refunds.values()) {
+      const charge = this.state.charges.get(r.charge);
+      if (r.status === 'pending' && charge)
+        this.scheduleRefundFailure(r, charge, (r.created + this.opts.refundFailSeconds) * 1000);
+    }
+  }
+
+  private scheduleReview(charge: Charge, atMs: number): void {
+    this.clock.schedule(atMs, `review ${charge.id}`, () => {
+      if (charge.status !== 'pending') return;
+      charge.status = 'succeeded';
+      charge.outcome = { type: 'authorized', decline_code: null, network_decline_code: null };
+      this.emit('charge.succeeded', charge);
+    });
+  }
+
+  private scheduleRefundFailure(refund: Refund, charge: Charge, atMs: number): void {
+    this.clock.schedule(atMs, `refund-fail ${refund.id}`, () => {
+      if (refund.status !== 'pending') return;
+      refund.status = 'failed';
+      refund.failure_reason = 'expired_or_canceled_card';
+      charge.amount_refunded -= refund.amount;
+      charge.refunded = false;
+      this.emit('refund.failed', refund);
+    });
   }
 
   getRefund(id: string): Refund {

@@ -142,14 +142,91 @@ export function paginate<T extends { id: string }>(
   return { object: 'list', data: items.slice(0, limit), has_more: items.length > limit, url };
 }
 
-/** The simulator's records, in memory; insertion order is creation order. */
+/**
+ * A Map that keeps at most `max` entries: adding one more forgets the oldest entry `evictable` allows (one still
+ * in play — a pending charge, a live subscription, an open invoice — is skipped, so the map may exceed `max`
+ * while those last). A forgotten object answers 404 like one that never existed.
+ */
+export class BoundedMap<V> extends Map<string, V> {
+  constructor(
+    readonly max: number,
+    private readonly evictable: (v: V) => boolean = () => true,
+  ) {
+    super();
+  }
+
+  override set(key: string, value: V): this {
+    super.set(key, value);
+    if (this.size > this.max) {
+      for (const [k, v] of this) {
+        if (k !== key && this.evictable(v)) {
+          this.delete(k);
+          break;
+        }
+      }
+    }
+    return this;
+  }
+}
+
+/** Objects of each kind the simulator keeps by default (the newest; documented in docs/integrations/payments.md). */
+export const DEFAULT_MAX_OBJECTS = 10_000;
+
+/** The records as saved under the data directory (arrays oldest first). */
+export interface PaymentsSnapshot {
+  charges: Charge[];
+  refunds: Refund[];
+  prices: Price[];
+  subscriptions: Subscription[];
+  invoices: Invoice[];
+  events: SandboxEvent[];
+}
+
+/** The simulator's records, in memory and bounded; insertion order is creation order. */
 export class PaymentsState {
-  readonly charges = new Map<string, Charge>();
-  readonly refunds = new Map<string, Refund>();
-  readonly prices = new Map<string, Price>();
-  readonly subscriptions = new Map<string, Subscription>();
-  readonly invoices = new Map<string, Invoice>();
-  readonly events = new Map<string, SandboxEvent>();
+  readonly charges: BoundedMap<Charge>;
+  readonly refunds: BoundedMap<Refund>;
+  readonly prices: BoundedMap<Price>;
+  readonly subscriptions: BoundedMap<Subscription>;
+  readonly invoices: BoundedMap<Invoice>;
+  readonly events: BoundedMap<SandboxEvent>;
+
+  /** `pinnedPrices`: ids never forgotten (the seeded prices). */
+  constructor(maxObjects = DEFAULT_MAX_OBJECTS, pinnedPrices: ReadonlySet<string> = new Set()) {
+    if (!Number.isInteger(maxObjects) || maxObjects < 1)
+      throw new RangeError('maxObjects must be a positive integer');
+    this.charges = new BoundedMap(maxObjects, (c) => c.status !== 'pending');
+    this.refunds = new BoundedMap(maxObjects, (r) => r.status !== 'pending');
+    this.prices = new BoundedMap(maxObjects, (p) => !pinnedPrices.has(p.id));
+    this.subscriptions = new BoundedMap(
+      maxObjects,
+      (s) => s.status === 'canceled' || s.status === 'incomplete_expired',
+    );
+    this.invoices = new BoundedMap(maxObjects, (i) => i.status !== 'open');
+    this.events = new BoundedMap(maxObjects);
+  }
+
+  snapshot(): PaymentsSnapshot {
+    return {
+      charges: [...this.charges.values()],
+      refunds: [...this.refunds.values()],
+      prices: [...this.prices.values()],
+      subscriptions: [...this.subscriptions.values()],
+      invoices: [...this.invoices.values()],
+      events: [...this.events.values()],
+    };
+  }
+
+  /** Replaces every record with saved ones (clock jobs are re-armed by the engines' `resume`). */
+  restore(s: PaymentsSnapshot): void {
+    this.clear();
+    for (const c of s.charges) this.charges.set(c.id, c);
+    for (const r of s.refunds) this.refunds.set(r.id, r);
+    for (const p of s.prices) this.prices.set(p.id, p);
+    for (const x of s.subscriptions) this.subscriptions.set(x.id, x);
+    for (const i of s.invoices) this.invoices.set(i.id, i);
+    for (const e of s.events) this.events.set(e.id, e);
+  }
 
   clear(): void {
     this.charges.clear();

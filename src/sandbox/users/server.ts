@@ -11,6 +11,8 @@ import {
   USERS_SERVICES,
   UserServiceService,
 } from '../../protocols/proto/index.js';
+import { acquireStateDir } from '../common/state-dir.js';
+import { SandboxStateFile } from '../common/state-file.js';
 import { type LockoutPolicy, UserDirectory } from './directory.js';
 import { FaultScript } from './faults.js';
 import { permissionServiceHandlers, roleServiceHandlers, userServiceHandlers } from './handlers.js';
@@ -19,7 +21,7 @@ import type { ScryptCost } from './passwords.js';
 import { UsersRepository } from './repository.js';
 import { seed } from './seed.js';
 import { ServiceAccountVerifier } from './service-accounts.js';
-import { type TokenAlgorithm, TokenIssuer } from './tokens.js';
+import { type SavedSigningKey, type TokenAlgorithm, TokenIssuer } from './tokens.js';
 
 export interface UserServiceTls {
   /** PEM server certificate and key. */
@@ -53,6 +55,17 @@ export interface UserServiceOptions {
    * running, 32 waiting; sign-ins beyond that are answered RESOURCE_EXHAUSTED with `retry-after-seconds: 1`.
    */
   hashing?: { maxConcurrent?: number; maxQueued?: number };
+  /**
+   * Folder to keep the token signing keys in (`sandboxStateDir(dataDir)`), so access tokens issued before a
+   * restart still verify after it. Users, roles and lockouts live in the store already. Unset: new keys
+   * at every start.
+   */
+  stateDir?: string;
+}
+
+/** What `<stateDir>/users.json` holds (version 1). */
+interface SavedUsers {
+  signingKeys: SavedSigningKey[];
 }
 
 export interface UserServiceSandbox {
@@ -73,19 +86,58 @@ export interface UserServiceSandbox {
 export async function startUserService(opts: UserServiceOptions): Promise<UserServiceSandbox> {
   const now = opts.now ?? (() => new Date());
   const repo = new UsersRepository(opts.store);
-  const tokens = await TokenIssuer.create({
-    issuer: opts.issuer,
-    audience: opts.audience,
-    ttlSeconds: opts.tokenTtlSeconds,
-    ...(opts.algorithm ? { algorithm: opts.algorithm } : {}),
-    now,
-  });
+  const release = opts.stateDir ? acquireStateDir(opts.stateDir) : undefined;
+  let file: SandboxStateFile<SavedUsers> | undefined;
+  let tokens: TokenIssuer;
+  try {
+    file = opts.stateDir
+      ? new SandboxStateFile<SavedUsers>({
+          dir: opts.stateDir,
+          name: 'users',
+          version: 1,
+          snapshot: () => ({ signingKeys: tokens.savedKeys() }),
+          onError: (err) => opts.logger.warn({ err }, 'users sandbox: could not save its signing keys'),
+        })
+      : undefined;
+    const saved = file?.load();
+    const create = (savedKeys: SavedSigningKey[] = []) =>
+      TokenIssuer.create({
+        issuer: opts.issuer,
+        audience: opts.audience,
+        ttlSeconds: opts.tokenTtlSeconds,
+        ...(opts.algorithm ? { algorithm: opts.algorithm } : {}),
+        now,
+        savedKeys,
+        onKeysChanged: () => file?.changed(),
+      });
+    try {
+      tokens = await create(saved?.signingKeys);
+    } catch (err) {
+      if (!saved) throw err;
+      // Saved keys that do not import (edited by hand): new keys, the file kept for a look.
+      opts.logger.warn(
+        { err, file: file?.file },
+        'users sandbox: saved signing keys unusable; new ones made',
+      );
+      file?.setAside();
+      tokens = await create();
+    }
+    file?.changed();
+    await file?.flush();
+  } catch (err) {
+    release?.();
+    throw err;
+  }
   const hasher = new PasswordHasher({
     ...(opts.scryptCost ? { cost: opts.scryptCost } : {}),
     ...opts.hashing,
   });
   const directory = new UserDirectory(repo, tokens, opts.lockout, now, hasher);
-  await seed(repo, directory, opts.devPassword);
+  const giveBack = (err: unknown): never => {
+    release?.();
+    throw err;
+  };
+  await seed(repo, directory, opts.devPassword).catch(giveBack);
   const faults = new FaultScript();
   const deps = { verifier: new ServiceAccountVerifier(repo, now), faults, logger: opts.logger };
 
@@ -120,7 +172,7 @@ export async function startUserService(opts: UserServiceOptions): Promise<UserSe
   const host = opts.host ?? '127.0.0.1';
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${host}:${opts.port ?? 0}`, credentials, (err, p) => (err ? reject(err) : resolve(p))),
-  );
+  ).catch(giveBack);
   opts.logger.info({ address: `${host}:${port}`, tls: Boolean(opts.tls) }, 'user service sandbox listening');
 
   let stopped: Promise<void> | undefined;
@@ -143,7 +195,9 @@ export async function startUserService(opts: UserServiceOptions): Promise<UserSe
           clearTimeout(timer);
           resolve();
         });
-      });
+      })
+        .then(() => file?.close())
+        .finally(() => release?.());
       return stopped;
     },
   };
