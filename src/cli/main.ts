@@ -2,6 +2,7 @@
 import { ConfigError, describeConfig, loadConfig } from '../kernel/config/index.js';
 import { migrate, openStore } from '../kernel/store/index.js';
 import { createLogger } from '../kernel/telemetry/index.js';
+import { COMPONENTS } from './components/index.js';
 import { createRuntime } from './runtime.js';
 
 const USAGE = `Usage: carebridge <command>
@@ -41,7 +42,11 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'doctor': {
       const config = loadConfig();
-      const runtime = await createRuntime({ config, logger: createLogger({ level: 'warn' }) });
+      const runtime = await createRuntime({
+        config,
+        logger: createLogger({ level: 'warn' }),
+        components: COMPONENTS,
+      });
       try {
         const report = await runtime.health.report();
         process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
@@ -61,7 +66,7 @@ async function main(argv: string[]): Promise<number> {
 async function start(): Promise<number> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel });
-  const runtime = await createRuntime({ config, logger });
+  const runtime = await createRuntime({ config, logger, components: COMPONENTS });
   const url = await runtime.listen();
   logger.info({ url, profile: config.profile }, 'CareBridge gateway listening');
   return new Promise<number>((resolve) => {

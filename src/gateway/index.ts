@@ -1,3 +1,11 @@
 export { type BuiltApp, buildApp } from './app.js';
 export { API_VERSIONS, CURRENT_API_VERSION } from './plugins/versioning.js';
-export type { App, Authenticator, GatewayDeps, Principal, RouteAccess, RouteModule } from './types.js';
+export type {
+  App,
+  Authenticator,
+  GatewayDeps,
+  Principal,
+  RouteAccess,
+  RouteModule,
+  Services,
+} from './types.js';

@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { FeatureFlags } from '../kernel/config/flags.js';
-import type { Config } from '../kernel/config/index.js';
+import type { Config, FeatureFlags } from '../kernel/config/index.js';
 import type { Store } from '../kernel/store/index.js';
 import type { HealthRegistry, Logger, Metrics } from '../kernel/telemetry/index.js';
 
@@ -53,14 +52,21 @@ declare module 'fastify' {
   }
 }
 
-/** Everything routes may use. Each integration adds its own optional member when it is wired. */
-export interface GatewayDeps {
+/**
+ * The process-wide services the runtime builds once and hands to every component (as its RuntimeContext)
+ * and to the gateway.
+ */
+export interface Services {
   config: Config;
   logger: Logger;
   metrics: Metrics;
   health: HealthRegistry;
   store: Store;
   flags: FeatureFlags;
+}
+
+/** Everything routes may use: the services, the identity integration's authenticator and the route modules. */
+export interface GatewayDeps extends Services {
   authenticator?: Authenticator;
   /** Route modules to mount under /v1 (and webhooks); see gateway/routes/. */
   routes?: RouteModule[];

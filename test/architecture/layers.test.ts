@@ -1,10 +1,11 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const SRC = path.resolve(import.meta.dirname, '../../src');
 
-/** Which top-level folders each layer may import (ARCHITECTURE.md, "Layers"). */
+/** Which top-level folders each layer may import (docs/architecture.md, "Layers"). */
 const ALLOWED: Record<string, string[]> = {
   kernel: ['kernel'],
   protocols: ['protocols', 'kernel'],
@@ -14,47 +15,91 @@ const ALLOWED: Record<string, string[]> = {
   cli: ['cli', 'gateway', 'sandbox', 'integrations', 'protocols', 'kernel'],
 };
 
-function files(dir: string): string[] {
+/** Every non-test source file under src/, as a path relative to src/ (`kernel/store/outbox.ts`). */
+function sourceFiles(dir = SRC): string[] {
   return readdirSync(dir).flatMap((n) => {
     const full = path.join(dir, n);
-    if (statSync(full).isDirectory()) return files(full);
-    return full.endsWith('.ts') && !full.endsWith('.test.ts') ? [full] : [];
+    if (statSync(full).isDirectory()) return sourceFiles(full);
+    return full.endsWith('.ts') && !full.endsWith('.test.ts') ? [path.relative(SRC, full)] : [];
   });
 }
 
-function imports(file: string): string[] {
-  const text = readFileSync(file, 'utf8');
-  const specs = [...text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"`;]*?from\s+'([^']+)'/g)].map(
-    (m) => m[1]!,
-  );
-  specs.push(...[...text.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g)].map((m) => m[1]!));
-  return specs.filter((s) => s.startsWith('.'));
+/**
+ * The relative imports of one file (static, `import type`, re-exports and dynamic `import()`), resolved to
+ * paths relative to src/ with the `.ts` ending.
+ */
+function importsOf(file: string): string[] {
+  const info = ts.preProcessFile(readFileSync(path.join(SRC, file), 'utf8'), true, true);
+  return info.importedFiles
+    .map((i) => i.fileName)
+    .filter((spec) => spec.startsWith('.'))
+    .map((spec) => path.relative(SRC, path.resolve(SRC, path.dirname(file), spec)).replace(/\.js$/, '.ts'));
 }
+
+const FILES = sourceFiles();
+const GRAPH = new Map(FILES.map((f) => [f, importsOf(f)]));
 
 describe('layering', () => {
   it('imports only downwards: cli → gateway → integrations → protocols → kernel; sandbox → protocols → kernel', () => {
     const violations: string[] = [];
-    for (const file of files(SRC)) {
-      const layer = path.relative(SRC, file).split(path.sep)[0]!;
+    for (const [file, deps] of GRAPH) {
+      const layer = file.split('/')[0]!;
       const allowed = ALLOWED[layer];
       if (!allowed) {
-        violations.push(`${path.relative(SRC, file)}: unknown top-level folder ${layer}`);
+        violations.push(`${file}: unknown top-level folder ${layer}`);
         continue;
       }
-      for (const spec of imports(file)) {
-        const target = path.relative(SRC, path.resolve(path.dirname(file), spec)).split(path.sep)[0]!;
-        if (target.startsWith('..')) continue;
-        if (!allowed.includes(target))
-          violations.push(`${path.relative(SRC, file)} imports ${spec} (${layer} → ${target})`);
+      for (const dep of deps) {
+        const target = dep.split('/')[0]!;
+        if (target === '..') continue;
+        if (!allowed.includes(target)) violations.push(`${file} imports ${dep} (${layer} → ${target})`);
       }
     }
     expect(violations).toEqual([]);
   });
 
   it('keeps provider client libraries out of kernel', () => {
-    const offenders = files(path.join(SRC, 'kernel')).filter((f) =>
-      /from '(amqplib|kafkajs|@grpc\/grpc-js|smtp-server|nodemailer)'/.test(readFileSync(f, 'utf8')),
+    const offenders = FILES.filter(
+      (f) =>
+        f.startsWith('kernel/') &&
+        /from '(amqplib|kafkajs|@grpc\/grpc-js|smtp-server|nodemailer)'/.test(
+          readFileSync(path.join(SRC, f), 'utf8'),
+        ),
     );
-    expect(offenders.map((f) => path.relative(SRC, f))).toEqual([]);
+    expect(offenders).toEqual([]);
+  });
+
+  it('has no import cycle in src/ (type-only imports included)', () => {
+    // Tarjan's strongly connected components: every component of more than one file is a cycle.
+    const index = new Map<string, number>();
+    const low = new Map<string, number>();
+    const stack: string[] = [];
+    const onStack = new Set<string>();
+    const cycles: string[] = [];
+    let next = 0;
+    const visit = (v: string): void => {
+      index.set(v, next);
+      low.set(v, next++);
+      stack.push(v);
+      onStack.add(v);
+      for (const w of GRAPH.get(v) ?? []) {
+        if (!GRAPH.has(w)) continue;
+        if (!index.has(w)) {
+          visit(w);
+          low.set(v, Math.min(low.get(v)!, low.get(w)!));
+        } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+      }
+      if (low.get(v) !== index.get(v)) return;
+      const component: string[] = [];
+      let w: string;
+      do {
+        w = stack.pop()!;
+        onStack.delete(w);
+        component.push(w);
+      } while (w !== v);
+      if (component.length > 1 || GRAPH.get(v)?.includes(v)) cycles.push(component.sort().join(' ↔ '));
+    };
+    for (const v of GRAPH.keys()) if (!index.has(v)) visit(v);
+    expect(cycles).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { RuntimeContext } from '../../src/cli/components/component.js';
 import { notificationsComponent } from '../../src/cli/components/notifications.js';
-import type { RuntimeContext } from '../../src/cli/runtime.js';
 import { FeatureFlags } from '../../src/kernel/config/flags.js';
 import { loadConfig } from '../../src/kernel/config/index.js';
 import type { Store } from '../../src/kernel/store/store.js';

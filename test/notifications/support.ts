@@ -1,8 +1,8 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter, once } from 'node:events';
+import type { RuntimeContext } from '../../src/cli/components/component.js';
 import { type NotificationsHandle, notificationsComponent } from '../../src/cli/components/notifications.js';
-import type { RuntimeContext } from '../../src/cli/runtime.js';
 import { FeatureFlags } from '../../src/kernel/config/flags.js';
 import { loadConfig } from '../../src/kernel/config/index.js';
 import { OutboxRelay } from '../../src/kernel/store/outbox-relay.js';

@@ -14,7 +14,7 @@ import {
 } from '../../integrations/notifications/index.js';
 import { ConfigError } from '../../kernel/config/index.js';
 import { ReferenceNotificationService, startControlServer } from '../../sandbox/notifications/index.js';
-import type { Component, ComponentHandle, RuntimeContext } from '../runtime.js';
+import type { Component, ComponentHandle, RuntimeContext } from './component.js';
 
 const NOTIFICATION_DESTINATIONS = new Set(Object.values(QUEUES).map((q) => `rabbitmq:${q}`));
 

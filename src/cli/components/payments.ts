@@ -6,7 +6,7 @@ import { PaymentIntegration, PaymentWebhookProcessor } from '../../integrations/
 import { ConfigError } from '../../kernel/config/index.js';
 import { RetryBudget } from '../../kernel/resilience/index.js';
 import { createPaymentsSandbox, type PaymentsSandbox } from '../../sandbox/payments/index.js';
-import type { Component, ComponentHandle, RuntimeContext } from '../runtime.js';
+import type { Component, ComponentHandle, RuntimeContext } from './component.js';
 
 export interface PaymentsHandle extends ComponentHandle {
   integration: PaymentIntegration;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Config, loadConfig } from '../../kernel/config/index.js';
 import { createLogger, HealthRegistry, Metrics } from '../../kernel/telemetry/index.js';
-import type { RuntimeContext } from '../runtime.js';
+import type { RuntimeContext } from './component.js';
 import { usersComponent } from './users.js';
 
 const base = loadConfig({ env: { CAREBRIDGE_PROFILE: 'test' }, cwd: '/nonexistent' });

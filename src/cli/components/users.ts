@@ -11,7 +11,7 @@ import {
 import { type Config, ConfigError } from '../../kernel/config/index.js';
 import { GATEWAY_SCOPES } from '../../protocols/proto/index.js';
 import { startUserService, type UserServiceSandbox } from '../../sandbox/users/index.js';
-import type { Component, RuntimeContext } from '../runtime.js';
+import type { Component, RuntimeContext } from './component.js';
 
 /** The test profile hashes the seeded passwords cheaply so every test runtime starts fast. */
 const TEST_SCRYPT_COST = { N: 1024, r: 8, p: 1 };
