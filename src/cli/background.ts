@@ -1,4 +1,3 @@
-import type { Config } from '../kernel/config/index.js';
 import {
   IdempotencyStore,
   type JobHandler,
@@ -10,6 +9,7 @@ import {
   startOutboxRelay,
 } from '../kernel/store/index.js';
 import type { HealthRegistry, Logger, Metrics } from '../kernel/telemetry/index.js';
+import type { Config } from './config.js';
 
 /** Expired idempotency keys are deleted hourly; the dedupe key keeps one such job across all instances. */
 export const PURGE_JOB = 'kernel.idempotency.purge';

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-import { ConfigError, describeConfig, loadConfig } from '../kernel/config/index.js';
+import { ConfigError } from '../kernel/config/index.js';
 import { migrate, openStore } from '../kernel/store/index.js';
 import { createLogger } from '../kernel/telemetry/index.js';
 import { COMPONENTS } from './components/index.js';
+import { describeConfig, loadConfig } from './config.js';
+import { MIGRATIONS } from './migrations.js';
 import { createRuntime } from './runtime.js';
 
 const USAGE = `Usage: carebridge <command>
@@ -33,7 +35,7 @@ async function main(argv: string[]): Promise<number> {
       const config = loadConfig();
       const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
       try {
-        const { applied } = await migrate(store);
+        const { applied } = await migrate(store, MIGRATIONS);
         process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'nothing to apply\n');
       } finally {
         await store.close();

@@ -1,9 +1,11 @@
 import { type App, type Authenticator, buildApp, type RouteModule } from '../gateway/index.js';
-import { type Config, FeatureFlags } from '../kernel/config/index.js';
+import { FeatureFlags } from '../kernel/config/index.js';
 import { type JobHandler, migrate, type OutboxTransport, openStore } from '../kernel/store/index.js';
 import { createLogger, HealthRegistry, type Logger, Metrics } from '../kernel/telemetry/index.js';
 import { type Background, startBackground } from './background.js';
 import type { Component, ComponentHandle, RuntimeContext } from './components/component.js';
+import type { Config } from './config.js';
+import { MIGRATIONS } from './migrations.js';
 
 /** Flags known to this build and their defaults; CAREBRIDGE_FEATURE_FLAGS switches them. */
 export const KNOWN_FLAGS: Record<string, boolean> = {};
@@ -38,7 +40,7 @@ export async function createRuntime(opts: CreateRuntimeOptions): Promise<Runtime
   const handles: ComponentHandle[] = [];
   try {
     if (config.migrateOnStart) {
-      const { applied } = await migrate(store);
+      const { applied } = await migrate(store, MIGRATIONS);
       if (applied.length) logger.info({ applied }, 'migrations applied');
     }
     health.register({

@@ -1,5 +1,6 @@
 export { type BuiltApp, buildApp } from './app.js';
 export { API_VERSIONS, CURRENT_API_VERSION } from './plugins/versioning.js';
+export { type GatewayConfig, gatewaySettings } from './settings.js';
 export type {
   App,
   Authenticator,

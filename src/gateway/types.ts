@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { Config, FeatureFlags } from '../kernel/config/index.js';
+import type { FeatureFlags } from '../kernel/config/index.js';
 import type { Store } from '../kernel/store/index.js';
 import type { HealthRegistry, Logger, Metrics } from '../kernel/telemetry/index.js';
+import type { GatewayConfig } from './settings.js';
 
 /** The Fastify instance with zod schemas as the single source of validation and OpenAPI. */
 export type App = FastifyInstance<
@@ -57,7 +58,7 @@ declare module 'fastify' {
  * and to the gateway.
  */
 export interface Services {
-  config: Config;
+  config: GatewayConfig;
   logger: Logger;
   metrics: Metrics;
   health: HealthRegistry;

@@ -3,8 +3,8 @@ import { connect } from 'node:net';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { loadConfig } from '../../src/cli/config.js';
 import type { App, RouteModule } from '../../src/gateway/types.js';
-import { loadConfig } from '../../src/kernel/config/index.js';
 import { allowAll, buildTestGateway, type TestGateway } from '../support/app.js';
 import { parsePrometheusText } from '../support/prometheus.js';
 

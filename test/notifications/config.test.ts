@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { RuntimeContext } from '../../src/cli/components/component.js';
 import { notificationsComponent } from '../../src/cli/components/notifications.js';
+import { loadConfig } from '../../src/cli/config.js';
 import { FeatureFlags } from '../../src/kernel/config/flags.js';
-import { loadConfig } from '../../src/kernel/config/index.js';
 import type { Store } from '../../src/kernel/store/store.js';
 import { createLogger, HealthRegistry, Metrics } from '../../src/kernel/telemetry/index.js';
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { MIGRATIONS } from '../../src/cli/migrations.js';
 import { migrate } from '../../src/kernel/store/migrate.js';
 import { PgStore } from '../../src/kernel/store/pg-store.js';
 import { PgliteStore } from '../../src/kernel/store/pglite-store.js';
@@ -21,7 +22,7 @@ export const storeFactories: StoreFactory[] = [
     name: 'pglite',
     async open() {
       const s = await PgliteStore.open('memory://');
-      await migrate(s);
+      await migrate(s, MIGRATIONS);
       return s;
     },
   },
@@ -35,7 +36,7 @@ export const storeFactories: StoreFactory[] = [
       await admin.end();
       schemas.push(schema);
       const s = new PgStore({ connectionString: TEST_DATABASE_URL, schema, poolSize: 8 });
-      await migrate(s);
+      await migrate(s, MIGRATIONS);
       return s;
     },
   },

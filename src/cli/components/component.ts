@@ -1,8 +1,11 @@
 import type { Authenticator, RouteModule, Services } from '../../gateway/index.js';
 import type { JobHandler, OutboxTransport } from '../../kernel/store/index.js';
+import type { Config } from '../config.js';
 
 /** What a component (an integration with its sandbox) gets when it starts: the services, and a relay poke. */
 export interface RuntimeContext extends Services {
+  /** The whole configuration: each component reads its own area's settings. */
+  config: Config;
   /** Pokes the outbox relay after an enqueue so messages leave at once instead of at the next poll. */
   wakeOutbox: () => void;
 }

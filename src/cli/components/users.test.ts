@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type Config, loadConfig } from '../../kernel/config/index.js';
 import { createLogger, HealthRegistry, Metrics } from '../../kernel/telemetry/index.js';
+import { type Config, loadConfig } from '../config.js';
 import type { RuntimeContext } from './component.js';
 import { usersComponent } from './users.js';
 

@@ -8,9 +8,10 @@ import {
   UserServiceIntegration,
   type UsersTlsOptions,
 } from '../../integrations/users/index.js';
-import { type Config, ConfigError } from '../../kernel/config/index.js';
+import { ConfigError } from '../../kernel/config/index.js';
 import { GATEWAY_SCOPES } from '../../protocols/proto/index.js';
 import { startUserService, type UserServiceSandbox } from '../../sandbox/users/index.js';
+import type { Config } from '../config.js';
 import type { Component, RuntimeContext } from './component.js';
 
 /** The test profile hashes the seeded passwords cheaply so every test runtime starts fast. */

@@ -13,6 +13,7 @@ export {
   getNotificationStatus,
   markQueued,
 } from './ledger.js';
+export { notificationsMigrations } from './migrations.js';
 export {
   CHANNELS,
   type Channel,
@@ -35,6 +36,7 @@ export {
   smsInputSchema,
   statusReportSchema,
 } from './schema.js';
+export { notificationsSettings } from './settings.js';
 export { StatusConsumer, type StatusConsumerOptions } from './status-consumer.js';
 export { EMAIL_TEMPLATES } from './templates.js';
 export {

@@ -1,13 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { z } from 'zod';
-import { PROFILES, type Profile, type Setting } from './setting.js';
-import { SETTINGS } from './settings/index.js';
-
-type Settings = typeof SETTINGS;
-export type Config = { readonly profile: Profile } & {
-  readonly [K in keyof Settings]: Settings[K] extends Setting<infer S> ? z.output<S> : never;
-};
+import { type ConfigOf, PROFILES, type Profile, type Setting, type SettingTable } from './setting.js';
 
 /** Thrown for any invalid or unknown setting; the CLI prints `message` alone and exits 2. */
 export class ConfigError extends Error {
@@ -19,8 +12,6 @@ export interface LoadOptions {
   /** Per-profile JSON file; default `config/<profile>.json` when it exists, or `CAREBRIDGE_CONFIG_FILE`. */
   file?: string;
   cwd?: string;
-  /** The settings table (tests pass a small one); default every setting CareBridge knows. */
-  settings?: Record<string, Setting>;
 }
 
 const META_VARS = new Set(['CAREBRIDGE_PROFILE', 'CAREBRIDGE_CONFIG_FILE']);
@@ -56,10 +47,11 @@ function describeValue(v: unknown): string {
 }
 
 /**
- * Loads and validates the whole configuration once. Precedence: environment > per-profile file > default.
- * Unknown `CAREBRIDGE_*` variables and unknown file keys are refused, so a typo cannot go unnoticed.
+ * Loads and validates a whole table of settings once (`cli/config.ts` passes every setting CareBridge knows).
+ * Precedence: environment > per-profile file > default. Unknown `CAREBRIDGE_*` variables and unknown file
+ * keys are refused, so a typo cannot go unnoticed.
  */
-export function loadConfig(opts: LoadOptions = {}): Config {
+export function loadSettings<S extends SettingTable>(settings: S, opts: LoadOptions = {}): ConfigOf<S> {
   const env = opts.env ?? process.env;
   const rawProfile = env.CAREBRIDGE_PROFILE ?? 'development';
   if (!PROFILES.includes(rawProfile as Profile)) {
@@ -69,8 +61,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   }
   const profile = rawProfile as Profile;
   const byEnv = new Map<string, [string, Setting]>();
-  for (const [key, s] of Object.entries(opts.settings ?? SETTINGS) as [string, Setting][])
-    byEnv.set(s.env, [key, s]);
+  for (const [key, s] of Object.entries(settings) as [string, Setting][]) byEnv.set(s.env, [key, s]);
 
   for (const name of Object.keys(env)) {
     if (!name.startsWith('CAREBRIDGE_') || META_VARS.has(name)) continue;
@@ -146,7 +137,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   }
 
   if (problems.length > 0) throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
-  return Object.freeze(out) as Config;
+  return Object.freeze(out) as ConfigOf<S>;
 }
 
 function defaultFor(s: Setting, profile: Profile): unknown {
@@ -163,9 +154,12 @@ function defaultFor(s: Setting, profile: Profile): unknown {
 }
 
 /** The effective configuration with every secret masked (for `carebridge config` and start-up logs). */
-export function describeConfig(config: Config): Record<string, unknown> {
+export function describeSettings(
+  settings: SettingTable,
+  config: { readonly profile: Profile },
+): Record<string, unknown> {
   const out: Record<string, unknown> = { CAREBRIDGE_PROFILE: config.profile };
-  for (const [key, s] of Object.entries(SETTINGS) as [string, Setting][]) {
+  for (const [key, s] of Object.entries(settings)) {
     const v = (config as unknown as Record<string, unknown>)[key];
     out[s.env] = s.secret && v !== undefined ? '********' : maskUrl(v);
   }

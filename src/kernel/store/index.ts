@@ -15,7 +15,8 @@ export {
   type JobSpec,
   scheduleJob,
 } from './jobs.js';
-export { listMigrations, type Migration, migrate } from './migrate.js';
+export { checkMigrations, type Migration, migrate } from './migrate.js';
+export { KERNEL_MIGRATIONS } from './migrations.js';
 export { type OpenStoreOptions, openStore } from './open.js';
 export {
   enqueue,

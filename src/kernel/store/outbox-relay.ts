@@ -1,4 +1,4 @@
-import type { Config } from '../config/index.js';
+import type { KernelConfig } from '../config/index.js';
 import type { HealthRegistry, Logger, Metrics } from '../telemetry/index.js';
 import { type OutboxRecord, type OutboxTransport, outboxBacklog, type PublishResult } from './outbox.js';
 import { PollingLoop } from './polling-loop.js';
@@ -262,7 +262,7 @@ async function publishSafely(t: OutboxTransport, records: OutboxRecord[]): Promi
 export function startOutboxRelay(
   opts: Omit<OutboxRelayOptions, 'batchSize' | 'pollIntervalMs' | 'maxAttempts' | 'maxAgeSeconds'> & {
     config: Pick<
-      Config,
+      KernelConfig,
       'outboxBatchSize' | 'outboxPollIntervalMs' | 'outboxMaxAttempts' | 'outboxMaxAgeSeconds'
     >;
   },
