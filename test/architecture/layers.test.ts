@@ -39,6 +39,22 @@ function importsOf(file: string): string[] {
 const FILES = sourceFiles();
 const GRAPH = new Map(FILES.map((f) => [f, importsOf(f)]));
 
+/**
+ * The folders with one door (`index.ts`): each `integrations/<name>`, `kernel/<area>`, `protocols/<area>` and
+ * `sandbox/<name>`, and `gateway` as a whole. A file outside such a folder imports only its `index.ts`; files
+ * inside it import each other freely. `cli/` has no door: nothing but tests imports it.
+ */
+function doorOf(file: string): string | undefined {
+  const [top, area, ...rest] = file.split('/');
+  if (top === 'gateway') return 'gateway';
+  if (['integrations', 'kernel', 'protocols', 'sandbox'].includes(top!) && rest.length > 0)
+    return `${top}/${area}`;
+  return undefined;
+}
+
+/** `importer → imported` edges that pass a door rule on purpose, each with its one-line reason. */
+const DOOR_EXCEPTIONS: Record<string, string> = {};
+
 describe('layering', () => {
   it('imports only downwards: cli → gateway → integrations → protocols → kernel; sandbox → protocols → kernel', () => {
     const violations: string[] = [];
@@ -67,6 +83,18 @@ describe('layering', () => {
         ),
     );
     expect(offenders).toEqual([]);
+  });
+
+  it('enters another folder only through its index.ts', () => {
+    const violations: string[] = [];
+    for (const [file, deps] of GRAPH) {
+      for (const dep of deps) {
+        const door = doorOf(dep);
+        if (!door || doorOf(file) === door || dep === `${door}/index.ts`) continue;
+        if (!(`${file} → ${dep}` in DOOR_EXCEPTIONS)) violations.push(`${file} → ${dep}`);
+      }
+    }
+    expect(violations).toEqual([]);
   });
 
   it('has no import cycle in src/ (type-only imports included)', () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { notificationRoutes } from '../../gateway/routes/notifications.js';
-import { connectionUrl } from '../../integrations/notifications/connection.js';
+import { notificationRoutes } from '../../gateway/index.js';
 import {
+  connectionUrl,
   declareTopology,
   markQueued,
   NotificationIntegration,

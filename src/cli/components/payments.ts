@@ -1,7 +1,5 @@
 import type { Server } from 'node:http';
-import { paymentRoutes } from '../../gateway/routes/payments.js';
-import type { RouteModule } from '../../gateway/types.js';
-import { paymentWebhookRoutes } from '../../gateway/webhooks/payments.js';
+import { paymentRoutes, paymentWebhookRoutes, type RouteModule } from '../../gateway/index.js';
 import { PaymentIntegration, PaymentWebhookProcessor } from '../../integrations/payments/index.js';
 import { ConfigError } from '../../kernel/config/index.js';
 import { RetryBudget } from '../../kernel/resilience/index.js';

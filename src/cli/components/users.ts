@@ -1,7 +1,5 @@
 import { exportJWK, generateKeyPair } from 'jose';
-import { JwksCache, TokenAuthenticator } from '../../gateway/auth/index.js';
-import { authRoutes } from '../../gateway/routes/auth.js';
-import { usersRoutes } from '../../gateway/routes/users.js';
+import { authRoutes, JwksCache, TokenAuthenticator, usersRoutes } from '../../gateway/index.js';
 import {
   readPem,
   type ServiceAccountCredentials,

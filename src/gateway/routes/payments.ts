@@ -8,7 +8,7 @@ import {
   SUBSCRIPTION_STATUSES,
 } from '../../integrations/payments/index.js';
 import { isCareBridgeError } from '../../kernel/errors/index.js';
-import { audit } from '../../kernel/store/audit.js';
+import { audit } from '../../kernel/store/index.js';
 import { withIdempotency } from '../plugins/idempotency.js';
 import type { FastifyRequest, GatewayDeps, RouteModule } from '../types.js';
 

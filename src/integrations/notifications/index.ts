@@ -1,4 +1,9 @@
-export { RabbitConnection, type RabbitConnectionOptions, type RabbitTlsOptions } from './connection.js';
+export {
+  connectionUrl,
+  RabbitConnection,
+  type RabbitConnectionOptions,
+  type RabbitTlsOptions,
+} from './connection.js';
 export { notificationErrors } from './errors.js';
 export {
   NotificationIntegration,

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Store } from '../../kernel/store/store.js';
+import type { Store } from '../../kernel/store/index.js';
 import { notificationErrors } from './errors.js';
 import { enqueueNotification, getNotificationStatus } from './ledger.js';
 import {

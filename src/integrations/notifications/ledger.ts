@@ -1,6 +1,6 @@
 import { ulid } from 'ulid';
-import { enqueue } from '../../kernel/store/outbox.js';
-import type { Queryable } from '../../kernel/store/store.js';
+import type { Queryable } from '../../kernel/store/index.js';
+import { enqueue } from '../../kernel/store/index.js';
 import { notificationErrors } from './errors.js';
 import {
   type Channel,

@@ -1,4 +1,4 @@
-import type { Queryable, Store } from '../../kernel/store/store.js';
+import type { Queryable, Store } from '../../kernel/store/index.js';
 import type { NotificationStatusWord, StatusReport } from './schema.js';
 
 /**

@@ -1,5 +1,5 @@
 import { monotonicFactory } from 'ulid';
-import type { Queryable, Store } from '../../kernel/store/store.js';
+import type { Queryable, Store } from '../../kernel/store/index.js';
 import { announcePaymentSucceeded, announceRefundSucceeded } from './side-effects.js';
 import type { Page, Payment, PaymentStatus, ProviderCharge, ProviderRefund, Refund } from './types.js';
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { HttpClient } from '../../kernel/http/index.js';
 import type { BreakerOptions, RetryBudget } from '../../kernel/resilience/index.js';
-import type { Store } from '../../kernel/store/store.js';
+import type { Store } from '../../kernel/store/index.js';
 import type { HealthRegistry, Logger, Metrics } from '../../kernel/telemetry/index.js';
 
 export interface PaymentIntegrationOptions {

@@ -1,6 +1,6 @@
-import { enqueue } from '../../kernel/store/outbox.js';
-import type { Queryable } from '../../kernel/store/store.js';
-import { enqueueNotification } from '../notifications/ledger.js';
+import type { Queryable } from '../../kernel/store/index.js';
+import { enqueue } from '../../kernel/store/index.js';
+import { enqueueNotification } from '../notifications/index.js';
 
 /**
  * What a succeeded payment or refund announces, written in the SAME transaction as the ledger update:

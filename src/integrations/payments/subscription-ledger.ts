@@ -1,5 +1,5 @@
 import { monotonicFactory } from 'ulid';
-import type { Store } from '../../kernel/store/store.js';
+import type { Store } from '../../kernel/store/index.js';
 import {
   type ProviderSubscription,
   SUBSCRIPTION_STATUSES,

@@ -1,5 +1,5 @@
 import { isCareBridgeError } from '../../kernel/errors/index.js';
-import type { Store } from '../../kernel/store/store.js';
+import type { Store } from '../../kernel/store/index.js';
 import type { Logger } from '../../kernel/telemetry/index.js';
 import { verifyWebhookSignature } from '../../protocols/signing/index.js';
 import { paymentErrors } from './errors.js';

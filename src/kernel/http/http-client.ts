@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { Counter, Histogram } from 'prom-client';
 import { Pool } from 'undici';
 import type { Logger, Metrics } from '../telemetry/index.js';
-import { BatchedSeries } from '../telemetry/metric-batch.js';
+import { BatchedSeries } from '../telemetry/index.js';
 import { networkError } from './errors.js';
 import { Exchange, type ExchangeFailure, type RawAnswer } from './exchange.js';
 import { childTraceparent } from './trace-context.js';

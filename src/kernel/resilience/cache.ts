@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { Counter } from 'prom-client';
-import { hashRequest } from '../store/idempotency.js';
+import { hashRequest } from '../store/index.js';
 import type { Metrics } from '../telemetry/index.js';
 
 export interface ResponseCacheOptions {

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { maskUrl } from '../config/load.js';
+import { maskUrl } from '../config/index.js';
 import type { Queryable, QueryResult, Store } from './store.js';
 
 // Bigints (COUNT, bigint columns) as JS numbers: our counts and minor-unit amounts stay far below 2^53.

@@ -1,4 +1,4 @@
-import { maskUrl } from '../config/load.js';
+import { maskUrl } from '../config/index.js';
 
 export type HealthStatus = 'up' | 'down' | 'degraded';
 

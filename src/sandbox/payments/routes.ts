@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { MAX_IDEMPOTENCY_KEY_LENGTH, type SandboxIdempotency } from '../common/idempotency.js';
+import { MAX_IDEMPOTENCY_KEY_LENGTH, type SandboxIdempotency } from '../common/index.js';
 import { ApiError, notFound } from './api-error.js';
 import type { BillingEngine } from './billing.js';
 import type { PaymentsEngine } from './engine.js';

@@ -1,10 +1,13 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { z } from 'zod';
 import { DEFAULT_TOLERANCE_SECONDS } from '../../protocols/signing/index.js';
-import { SandboxClock } from '../common/clock.js';
-import { FaultInjector } from '../common/faults.js';
-import { SandboxIdempotency } from '../common/idempotency.js';
-import { createSandboxServer, type SandboxServer } from '../common/server.js';
+import {
+  createSandboxServer,
+  FaultInjector,
+  SandboxClock,
+  SandboxIdempotency,
+  type SandboxServer,
+} from '../common/index.js';
 import { ApiKeyRegistry, installSigningAuth } from './auth.js';
 import { BillingEngine, type BillingOptions, DEFAULT_BILLING } from './billing.js';
 import { type EngineOptions, PaymentsEngine } from './engine.js';

@@ -1,7 +1,7 @@
 import { createPrivateKey, type KeyObject, randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { type CareBridgeError, errors, isCareBridgeError } from '../../errors/index.js';
-import { resilienceErrors } from '../../resilience/errors.js';
+import { resilienceErrors } from '../../resilience/index.js';
 import { upstreamStatusError } from '../errors.js';
 import type { HttpClient } from '../http-client.js';
 import type { RequestSigner, SignableRequest } from '../types.js';
