@@ -55,6 +55,16 @@ function doorOf(file: string): string | undefined {
 /** `importer → imported` edges that pass a door rule on purpose, each with its one-line reason. */
 const DOOR_EXCEPTIONS: Record<string, string> = {};
 
+/**
+ * `importer → imported` edges from one integration into another, each with its one-line reason. Effects on
+ * another integration otherwise go through a contract the receiver owns in `protocols/` (e.g. analytics'
+ * business metrics) or through ports the cli wires.
+ */
+const CROSS_INTEGRATION_EXCEPTIONS: Record<string, string> = {
+  'integrations/payments/side-effects.ts → integrations/notifications/index.ts':
+    "the receipt must commit in the payment's own transaction, through notifications' public enqueueNotification; injecting it as a port needs integration.ts (issue #12 part 3)",
+};
+
 describe('layering', () => {
   it('imports only downwards: cli → gateway → integrations → protocols → kernel; sandbox → protocols → kernel', () => {
     const violations: string[] = [];
@@ -95,6 +105,21 @@ describe('layering', () => {
       }
     }
     expect(violations).toEqual([]);
+  });
+
+  it('keeps integrations apart: none imports another except the listed, explained edges', () => {
+    const edges: string[] = [];
+    for (const [file, deps] of GRAPH) {
+      const [top, name] = file.split('/');
+      if (top !== 'integrations') continue;
+      for (const dep of deps) {
+        const [depTop, depName] = dep.split('/');
+        if (depTop === 'integrations' && depName !== name) edges.push(`${file} → ${dep}`);
+      }
+    }
+    expect(edges.filter((e) => !(e in CROSS_INTEGRATION_EXCEPTIONS))).toEqual([]);
+    // An exception that no longer happens is removed from the list rather than left to excuse a new one.
+    expect(Object.keys(CROSS_INTEGRATION_EXCEPTIONS).filter((e) => !edges.includes(e))).toEqual([]);
   });
 
   it('has no import cycle in src/ (type-only imports included)', () => {

@@ -3,9 +3,8 @@ import { notificationRoutes } from '../../gateway/index.js';
 import {
   connectionUrl,
   declareTopology,
-  markQueued,
+  markPublished,
   NotificationIntegration,
-  QUEUES,
   RabbitConnection,
   RabbitOutboxTransport,
   type RabbitTlsOptions,
@@ -15,8 +14,6 @@ import {
 import { ConfigError } from '../../kernel/config/index.js';
 import { ReferenceNotificationService, startControlServer } from '../../sandbox/notifications/index.js';
 import type { Component, ComponentHandle, RuntimeContext } from './component.js';
-
-const NOTIFICATION_DESTINATIONS = new Set(Object.values(QUEUES).map((q) => `rabbitmq:${q}`));
 
 function readTls(config: RuntimeContext['config']): RabbitTlsOptions {
   const read = (file: string | undefined, name: string) => {
@@ -97,10 +94,7 @@ export const notificationsComponent: Component = {
       logger,
       metrics,
       onConfirmed: async (records) => {
-        await markQueued(
-          store,
-          records.filter((r) => NOTIFICATION_DESTINATIONS.has(r.destination)).map((r) => r.id),
-        );
+        await markPublished(store, records);
       },
     });
     const statusConsumer = new StatusConsumer({

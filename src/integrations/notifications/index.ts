@@ -16,6 +16,7 @@ export {
   type EnqueueResult,
   enqueueNotification,
   getNotificationStatus,
+  markPublished,
   markQueued,
 } from './ledger.js';
 export { notificationsMigrations } from './migrations.js';

@@ -1,6 +1,5 @@
 import { ulid } from 'ulid';
-import type { Queryable } from '../../kernel/store/index.js';
-import { enqueue } from '../../kernel/store/index.js';
+import { enqueue, type OutboxRecord, type Queryable } from '../../kernel/store/index.js';
 import { notificationErrors } from './errors.js';
 import {
   type Channel,
@@ -192,7 +191,23 @@ export async function getNotificationStatus(q: Queryable, id: string): Promise<N
   };
 }
 
-/** Marks notifications `queued` once the broker confirmed them (called by the transport after confirms). */
+/** The outbox destinations of notifications: one queue per channel. */
+const NOTIFICATION_DESTINATIONS = new Set(Object.values(QUEUES).map((q) => `rabbitmq:${q}`));
+
+/**
+ * The broker confirmed these outbox records (the transport's `onConfirmed`): the notifications among them
+ * become `queued`; records for other `rabbitmq:` destinations are not notifications and are left alone.
+ */
+export function markPublished(
+  q: Queryable,
+  records: ReadonlyArray<Pick<OutboxRecord, 'id' | 'destination'>>,
+  at = new Date(),
+): Promise<number> {
+  const ids = records.filter((r) => NOTIFICATION_DESTINATIONS.has(r.destination)).map((r) => r.id);
+  return markQueued(q, ids, at);
+}
+
+/** Marks notifications `queued` once the broker confirmed them. */
 export async function markQueued(q: Queryable, ids: string[], at = new Date()): Promise<number> {
   if (ids.length === 0) return 0;
   const r = await q.query(

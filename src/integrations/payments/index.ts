@@ -14,7 +14,6 @@ export {
   subscriptionRequestSchema,
 } from './schemas.js';
 export { paymentsSettings } from './settings.js';
-export { BUSINESS_METRICS_DESTINATION, formatMinor } from './side-effects.js';
 export type {
   Page,
   Payment,
