@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { rejectUnknownOptions } from '../../kernel/config/index.js';
 import type { Store } from '../../kernel/store/index.js';
 import { notificationErrors } from './errors.js';
 import { enqueueNotification, getNotificationStatus } from './ledger.js';
@@ -34,9 +35,7 @@ export class NotificationIntegration extends EventEmitter {
 
   constructor(private readonly opts: NotificationIntegrationOptions) {
     super();
-    const known = new Set(['store', 'wakeRelay']);
-    for (const k of Object.keys(opts))
-      if (!known.has(k)) throw new RangeError(`NotificationIntegration: unknown option "${k}"`);
+    rejectUnknownOptions('NotificationIntegration', opts, ['store', 'wakeRelay']);
     this.wakeRelay = opts.wakeRelay;
   }
 

@@ -1,4 +1,5 @@
 import { ulid } from 'ulid';
+import { firstIssue } from '../../kernel/errors/index.js';
 import { enqueue, type OutboxRecord, type Queryable } from '../../kernel/store/index.js';
 import { notificationErrors } from './errors.js';
 import {
@@ -52,9 +53,8 @@ export function buildContent(input: NotificationInput): {
     });
   const parsed = schema.safeParse(rest);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const field = issue.path.join('.') || 'body';
-    throw notificationErrors.invalidMessage(`${field}: ${issue.message}`, { details: { field } });
+    const { field, summary } = firstIssue(parsed.error, 'body');
+    throw notificationErrors.invalidMessage(summary, { details: { field } });
   }
   if (channel === 'email') {
     const v = parsed.data as import('./schema.js').EmailInput;

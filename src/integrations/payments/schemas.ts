@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { firstIssue } from '../../kernel/errors/index.js';
 import { paymentErrors } from './errors.js';
 
 /** ISO 4217 codes this runtime knows (Intl), e.g. USD, EUR, JPY. */
@@ -71,10 +72,6 @@ export const operationKeySchema = z
 export function validate<T>(schema: z.ZodType<T>, input: unknown): T {
   const r = schema.safeParse(input);
   if (r.success) return r.data;
-  const issue = r.error.issues[0]!;
-  const field = issue.path.join('.') || 'body';
-  throw paymentErrors.invalidRequest(`${field}: ${issue.message}`, {
-    integration: 'payments',
-    details: { field },
-  });
+  const { field, summary } = firstIssue(r.error, 'body');
+  throw paymentErrors.invalidRequest(summary, { details: { field } });
 }

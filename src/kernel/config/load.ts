@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { firstIssue } from '../errors/index.js';
 import { type ConfigOf, PROFILES, type Profile, type Setting, type SettingTable } from './setting.js';
 
 /** Thrown for any invalid or unknown setting; the CLI prints `message` alone and exits 2. */
@@ -102,8 +103,8 @@ export function loadSettings<S extends SettingTable>(settings: S, opts: LoadOpti
     }
     const parsed = s.schema.safeParse(raw);
     if (!parsed.success) {
-      const msg = parsed.error.issues[0]?.message ?? 'invalid value';
-      problems.push(`${envName}: ${msg}${s.secret ? '' : `, got ${describeValue(raw)}`}`);
+      const { message } = firstIssue(parsed.error, envName);
+      problems.push(`${envName}: ${message}${s.secret ? '' : `, got ${describeValue(raw)}`}`);
       continue;
     }
     if (profile === 'production') {

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Counter, Histogram } from 'prom-client';
 import { Pool } from 'undici';
+import { rejectUnknownOptions } from '../config/index.js';
 import type { Logger, Metrics } from '../telemetry/index.js';
 import { BatchedSeries } from '../telemetry/index.js';
 import { networkError } from './errors.js';
@@ -97,8 +98,7 @@ export class HttpClient {
   private closed = false;
 
   constructor(private readonly o: HttpClientOptions) {
-    for (const k of Object.keys(o))
-      if (!KNOWN_OPTIONS.has(k)) throw new RangeError(`HttpClient: unknown option "${k}"`);
+    rejectUnknownOptions('HttpClient', o, KNOWN_OPTIONS);
     this.baseUrl = new URL(o.baseUrl.endsWith('/') ? o.baseUrl : `${o.baseUrl}/`);
     if (!['http:', 'https:'].includes(this.baseUrl.protocol))
       throw new RangeError(`HttpClient: baseUrl must be http(s), got ${this.baseUrl.protocol}`);

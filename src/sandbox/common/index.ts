@@ -14,6 +14,5 @@ export {
   MAX_IDEMPOTENCY_KEY_LENGTH,
   SandboxIdempotency,
   type StoredAnswer,
-  stableJson,
 } from './idempotency.js';
 export { createSandboxServer, type SandboxServer, type SandboxServerOptions } from './server.js';

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { firstIssue } from '../../kernel/errors/index.js';
 import { MAX_IDEMPOTENCY_KEY_LENGTH, type SandboxIdempotency } from '../common/index.js';
 import { ApiError, notFound } from './api-error.js';
 import type { BillingEngine } from './billing.js';
@@ -79,16 +80,10 @@ function send(reply: FastifyReply, err: unknown) {
 function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   const r = schema.safeParse(body ?? {});
   if (!r.success) {
-    const issue = r.error.issues[0];
-    throw new ApiError(
-      400,
-      'invalid_request_error',
-      'parameter_invalid',
-      issue ? `${issue.path.join('.') || 'body'}: ${issue.message}` : 'Invalid body',
-      {
-        param: issue?.path.join('.'),
-      },
-    );
+    const issue = firstIssue(r.error, 'body');
+    throw new ApiError(400, 'invalid_request_error', 'parameter_invalid', issue.summary, {
+      param: r.error.issues[0]?.path.join('.'),
+    });
   }
   return r.data;
 }
