@@ -15,7 +15,7 @@ export {
   type JobSpec,
   scheduleJob,
 } from './jobs.js';
-export { checkMigrations, type Migration, migrate } from './migrate.js';
+export { type Migration, migrate } from './migrate.js';
 export { KERNEL_MIGRATIONS } from './migrations.js';
 export { type OpenStoreOptions, openStore } from './open.js';
 export {

@@ -41,7 +41,7 @@ export async function migrate(
 }
 
 /** The migrations in version order; throws when two share a version or a name is not kebab-case. */
-export function checkMigrations(migrations: readonly Migration[]): Migration[] {
+function checkMigrations(migrations: readonly Migration[]): Migration[] {
   const seen = new Set<number>();
   for (const m of migrations) {
     if (!Number.isInteger(m.version) || m.version < 1 || m.version > 999)
