@@ -1,12 +1,11 @@
 import { exportJWK, generateKeyPair } from 'jose';
 import { authRoutes, JwksCache, TokenAuthenticator, usersRoutes } from '../../gateway/index.js';
 import {
-  readPem,
   type ServiceAccountCredentials,
   UserServiceIntegration,
   type UsersTlsOptions,
 } from '../../integrations/users/index.js';
-import { ConfigError } from '../../kernel/config/index.js';
+import { ConfigError, readSettingFile } from '../../kernel/config/index.js';
 import { GATEWAY_SCOPES } from '../../protocols/proto/index.js';
 import { startUserService, type UserServiceSandbox } from '../../sandbox/users/index.js';
 import type { Config } from '../config.js';
@@ -25,9 +24,9 @@ function tlsFrom(config: Config): UsersTlsOptions | false {
     return false;
   }
   const tls: UsersTlsOptions = {};
-  const ca = readPem(config.usersTlsCaFile);
-  const cert = readPem(config.usersTlsCertFile);
-  const key = readPem(config.usersTlsKeyFile);
+  const ca = readSettingFile('USERS_TLS_CA_FILE', config.usersTlsCaFile);
+  const cert = readSettingFile('USERS_TLS_CERT_FILE', config.usersTlsCertFile);
+  const key = readSettingFile('USERS_TLS_KEY_FILE', config.usersTlsKeyFile);
   if ((cert === undefined) !== (key === undefined))
     throw new ConfigError('USERS_TLS_CERT_FILE and USERS_TLS_KEY_FILE go together (mTLS)');
   if (ca) tls.ca = ca;

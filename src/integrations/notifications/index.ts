@@ -41,7 +41,7 @@ export {
   type StatusReport,
   smsInputSchema,
   statusReportSchema,
-} from './schema.js';
+} from './schemas.js';
 export { notificationsSettings } from './settings.js';
 export { StatusConsumer, type StatusConsumerOptions } from './status-consumer.js';
 export { EMAIL_TEMPLATES } from './templates.js';

@@ -14,7 +14,7 @@ import {
   type NotificationStatusWord,
   pushInputSchema,
   smsInputSchema,
-} from './schema.js';
+} from './schemas.js';
 import { renderEmail } from './templates.js';
 import { QUEUES } from './topology.js';
 
@@ -57,7 +57,7 @@ export function buildContent(input: NotificationInput): {
     throw notificationErrors.invalidMessage(summary, { details: { field } });
   }
   if (channel === 'email') {
-    const v = parsed.data as import('./schema.js').EmailInput;
+    const v = parsed.data as import('./schemas.js').EmailInput;
     const rendered = renderEmail(v);
     const bytes = Buffer.byteLength(rendered.text ?? '') + Buffer.byteLength(rendered.html ?? '');
     if (bytes > LIMITS.emailBodyBytes) {
@@ -73,10 +73,10 @@ export function buildContent(input: NotificationInput): {
     };
   }
   if (channel === 'sms') {
-    const v = parsed.data as import('./schema.js').SmsInput;
+    const v = parsed.data as import('./schemas.js').SmsInput;
     return { content: { to: v.to, text: v.text }, recipient: v.to };
   }
-  const v = parsed.data as import('./schema.js').PushInput;
+  const v = parsed.data as import('./schemas.js').PushInput;
   const content = {
     deviceToken: v.deviceToken,
     title: v.title,

@@ -1,5 +1,12 @@
 export { FeatureFlags } from './flags.js';
-export { ConfigError, describeSettings, type LoadOptions, loadSettings, maskUrl } from './load.js';
+export {
+  ConfigError,
+  describeSettings,
+  type LoadOptions,
+  loadSettings,
+  maskUrl,
+  readSettingFile,
+} from './load.js';
 export { rejectUnknownOptions } from './options.js';
 export {
   type ConfigOf,

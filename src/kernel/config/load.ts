@@ -19,14 +19,21 @@ const META_VARS = new Set(['CAREBRIDGE_PROFILE', 'CAREBRIDGE_CONFIG_FILE']);
 const SANDBOX_HOST = /^(sandbox)$/;
 const PLAINTEXT = /^(http|amqp|ws|redis|kafka):\/\//i;
 
-function readSecretFile(envName: string, file: string): string {
+/**
+ * Reads a file a setting names (a secret, a PEM certificate or key); unset stays undefined, and a file that
+ * cannot be read is a ConfigError naming the setting, so start-up stops with one line saying which.
+ */
+export function readSettingFile(name: string, file: string | undefined): Buffer | undefined {
+  if (!file) return undefined;
   try {
-    return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    return readFileSync(file);
   } catch (err) {
-    throw new ConfigError(
-      `${envName}_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
-    );
+    throw new ConfigError(`${name}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
+}
+
+function readSecretFile(envName: string, file: string): string {
+  return (readSettingFile(`${envName}_FILE`, file) as Buffer).toString('utf8').replace(/\r?\n$/, '');
 }
 
 function loadFile(file: string): Record<string, unknown> {

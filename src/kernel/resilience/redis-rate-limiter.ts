@@ -50,25 +50,25 @@ export class RedisTokenBucket implements RateLimiter {
   private readonly burst: number;
   private waiting = 0;
 
-  constructor(private readonly o: RedisTokenBucketOptions) {
-    if (!(o.ratePerSecond > 0)) throw new RangeError('RedisTokenBucket: ratePerSecond must be > 0');
-    this.burst = o.burst ?? Math.max(1, o.ratePerSecond);
-    this.key = `carebridge:ratelimit:${o.name}`;
+  constructor(private readonly options: RedisTokenBucketOptions) {
+    if (!(options.ratePerSecond > 0)) throw new RangeError('RedisTokenBucket: ratePerSecond must be > 0');
+    this.burst = options.burst ?? Math.max(1, options.ratePerSecond);
+    this.key = `carebridge:ratelimit:${options.name}`;
   }
 
   async acquire(signal?: AbortSignal): Promise<void> {
     let queued = false;
     try {
       for (;;) {
-        if (signal?.aborted) throw aborted(this.o.name);
+        if (signal?.aborted) throw aborted(this.options.name);
         const wait = await this.take();
         if (wait === 0) return;
         if (!queued) {
-          if (this.waiting >= (this.o.maxQueue ?? 100)) {
+          if (this.waiting >= (this.options.maxQueue ?? 100)) {
             throw resilienceErrors.rateLimitQueueFull(
-              `The outbound rate limit of ${this.o.name} is saturated; try again later.`,
+              `The outbound rate limit of ${this.options.name} is saturated; try again later.`,
               {
-                retryAfterSeconds: Math.max(1, Math.ceil((this.waiting + 1) / this.o.ratePerSecond)),
+                retryAfterSeconds: Math.max(1, Math.ceil((this.waiting + 1) / this.options.ratePerSecond)),
                 details: { notSent: true },
               },
             );
@@ -76,7 +76,7 @@ export class RedisTokenBucket implements RateLimiter {
           queued = true;
           this.waiting++;
         }
-        await sleep(wait, signal, this.o.name);
+        await sleep(wait, signal, this.options.name);
       }
     } finally {
       if (queued) this.waiting--;
@@ -86,11 +86,17 @@ export class RedisTokenBucket implements RateLimiter {
   private async take(): Promise<number> {
     try {
       return Number(
-        await this.o.redis.eval(SCRIPT, 1, this.key, String(this.o.ratePerSecond), String(this.burst)),
+        await this.options.redis.eval(
+          SCRIPT,
+          1,
+          this.key,
+          String(this.options.ratePerSecond),
+          String(this.burst),
+        ),
       );
     } catch (err) {
-      this.o.logger?.warn({ err, limiter: this.o.name }, 'rate limiter store unreachable');
-      if (this.o.onRedisError === 'deny') {
+      this.options.logger?.warn({ err, limiter: this.options.name }, 'rate limiter store unreachable');
+      if (this.options.onRedisError === 'deny') {
         throw errors.dependencyDown('The shared rate limiter is unavailable.', {
           cause: err,
           details: { notSent: true },
