@@ -42,6 +42,19 @@ export const storeFactories: StoreFactory[] = [
   },
 ];
 
+/** The real-Postgres factory, for tests about concurrency that PGlite (one connection) cannot show. */
+export const postgresStores = storeFactories.find((f) => f.name === 'postgres') as StoreFactory;
+
+/** Runs `fn` with a fresh, migrated store from `factory` and closes the store afterwards, whatever happens. */
+export async function withStore<T>(factory: StoreFactory, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await factory.open();
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
 /** Drops the Postgres schemas this process created (call from afterAll). */
 export async function dropTestSchemas(): Promise<void> {
   if (schemas.length === 0) return;

@@ -17,7 +17,6 @@ export {
   enqueueNotification,
   getNotificationStatus,
   markPublished,
-  markQueued,
 } from './ledger.js';
 export { notificationsMigrations } from './migrations.js';
 export {

@@ -208,7 +208,7 @@ export function markPublished(
 }
 
 /** Marks notifications `queued` once the broker confirmed them. */
-export async function markQueued(q: Queryable, ids: string[], at = new Date()): Promise<number> {
+async function markQueued(q: Queryable, ids: string[], at = new Date()): Promise<number> {
   if (ids.length === 0) return 0;
   const r = await q.query(
     `UPDATE notifications SET status = 'queued', updated_at = $2::timestamptz,

@@ -259,7 +259,7 @@ describe('circuit breaker', () => {
     for (let i = 0; i < 10; i++) {
       await expect(
         callerErrors.execute(async () => Promise.reject(errors.validation('x'))),
-      ).rejects.toBeDefined();
+      ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
     }
     expect(callerErrors.breakerState).toBe('closed');
     const { p } = make({ retry: false, breaker });
