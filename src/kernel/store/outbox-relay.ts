@@ -134,24 +134,17 @@ export class OutboxRelay {
   private async claim(): Promise<OutboxRecord[]> {
     const prefixes = this.prefixes.filter((p) => p.transport.ready?.() !== false).map((p) => p.prefix);
     if (prefixes.length === 0) return [];
-    const { rows } = await this.options.store.query<{
-      id: string;
-      destination: string;
-      key: string | null;
-      payload: unknown;
-      headers: Record<string, string>;
-      attempts: number;
-      created_at: Date | string;
-      seq: number | string;
-    }>(
+    const { rows } = await this.options.store.query<
+      Omit<OutboxRecord, 'createdAt'> & { created_at: Date | string; seq: number | string }
+    >(
       `UPDATE outbox SET attempts = attempts + 1, next_attempt_at = now() + $3 * interval '1 millisecond'
         WHERE id IN (
-          SELECT options.id FROM outbox options
-           WHERE options.status = 'pending' AND options.next_attempt_at <= now()
-             AND EXISTS (SELECT 1 FROM unnest($1::text[]) AS p(prefix) WHERE starts_with(options.destination, p.prefix))
-             AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.status = 'pending' AND e.destination = options.destination
-                                AND e.key = options.key AND e.seq < options.seq)
-           ORDER BY options.seq
+          SELECT o.id FROM outbox o
+           WHERE o.status = 'pending' AND o.next_attempt_at <= now()
+             AND EXISTS (SELECT 1 FROM unnest($1::text[]) AS p(prefix) WHERE starts_with(o.destination, p.prefix))
+             AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.status = 'pending' AND e.destination = o.destination
+                                AND e.key = o.key AND e.seq < o.seq)
+           ORDER BY o.seq
            LIMIT $2
            FOR UPDATE SKIP LOCKED)
         RETURNING id, destination, key, payload, headers, attempts, created_at, seq`,
@@ -191,10 +184,10 @@ export class OutboxRelay {
     }
     if (failed.length > 0) {
       await this.options.store.query(
-        `UPDATE outbox options SET status = CASE WHEN options.attempts >= $4 THEN 'dead' ELSE 'pending' END,
+        `UPDATE outbox o SET status = CASE WHEN o.attempts >= $4 THEN 'dead' ELSE 'pending' END,
                 next_attempt_at = now() + f.delay_ms * interval '1 millisecond', last_error = f.err
            FROM unnest($1::text[], $2::int[], $3::text[]) AS f(id, delay_ms, err)
-          WHERE options.id = f.id AND options.status = 'pending'`,
+          WHERE o.id = f.id AND o.status = 'pending'`,
         [
           failed.map((f) => f.r.id),
           failed.map((f) => this.backoffMs(f.r.attempts)),
