@@ -1,12 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useFakeTimers } from '../../../test/support/fake-timers.js';
 import { parseRetryAfter } from './retry-after.js';
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+useFakeTimers();
 
 describe('parseRetryAfter', () => {
   it('reads delay-seconds and HTTP-dates, and ignores what is neither', () => {

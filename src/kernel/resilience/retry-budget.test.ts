@@ -1,12 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { useFakeTimers } from '../../../test/support/fake-timers.js';
 import { RetryBudget } from './retry-budget.js';
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+useFakeTimers();
 
 describe('RetryBudget', () => {
   it('allows the floor when traffic is low and a share of requests when it is high', () => {

@@ -1,13 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useFakeTimers } from '../../../test/support/fake-timers.js';
 import { errors } from '../errors/index.js';
 import { decideRetry } from './retry-decision.js';
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+useFakeTimers();
 
 describe('decideRetry', () => {
   const options = { maxAttempts: 4, initialDelayMs: 100, maxDelayMs: 1_000 };
