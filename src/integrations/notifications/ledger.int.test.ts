@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dropTestSchemas, storeFactories } from '../../../test/support/stores.js';
 import type { Store } from '../../kernel/store/index.js';
 import { enqueueNotification, getNotificationStatus, markPublished } from './ledger.js';
+import type { NotificationInput } from './schemas.js';
 
 afterAll(dropTestSchemas);
 
@@ -64,49 +65,27 @@ describe.each(storeFactories)('notification ledger on $name', (factory) => {
   });
 
   it('refuses invalid recipients, unknown templates and missing variables before writing', async () => {
+    const email = { channel: 'email' as const, to: 'a@example.com', subject: 's' };
+    const fiveKb = Object.fromEntries(['a', 'b', 'c', 'd', 'e'].map((k) => [k, k.repeat(1000)]));
+    const refused: Array<[NotificationInput, Record<string, unknown>]> = [
+      [
+        { channel: 'sms', to: '5550006', text: 'x' },
+        { code: 'NOTIFICATIONS_INVALID_MESSAGE', details: { field: 'to' } },
+      ],
+      [{ ...email, template: 'nope' }, { code: 'NOTIFICATIONS_TEMPLATE_UNKNOWN' }],
+      [
+        { ...email, template: 'payment_receipt', variables: { amount: 1 } },
+        { code: 'NOTIFICATIONS_TEMPLATE_VARIABLE_MISSING', details: { missing: ['currency', 'paymentId'] } },
+      ],
+      [
+        { channel: 'push', deviceToken: 'tok_abcdefghijklmnop', title: 't', body: 'b', data: fiveKb },
+        { code: 'NOTIFICATIONS_MESSAGE_TOO_LARGE' },
+      ],
+    ];
     const before = (await store.query('SELECT id FROM notifications')).rows.length;
-    await expect(
-      store.transaction((tx) => enqueueNotification(tx, { channel: 'sms', to: '5550006', text: 'x' })),
-    ).rejects.toMatchObject({
-      code: 'NOTIFICATIONS_INVALID_MESSAGE',
-      details: { field: 'to' },
-    });
-    await expect(
-      store.transaction((tx) =>
-        enqueueNotification(tx, { channel: 'email', to: 'a@example.com', subject: 's', template: 'nope' }),
-      ),
-    ).rejects.toMatchObject({ code: 'NOTIFICATIONS_TEMPLATE_UNKNOWN' });
-    await expect(
-      store.transaction((tx) =>
-        enqueueNotification(tx, {
-          channel: 'email',
-          to: 'a@example.com',
-          subject: 's',
-          template: 'payment_receipt',
-          variables: { amount: 1 },
-        }),
-      ),
-    ).rejects.toMatchObject({
-      code: 'NOTIFICATIONS_TEMPLATE_VARIABLE_MISSING',
-      details: { missing: ['currency', 'paymentId'] },
-    });
-    await expect(
-      store.transaction((tx) =>
-        enqueueNotification(tx, {
-          channel: 'push',
-          deviceToken: 'tok_abcdefghijklmnop',
-          title: 't',
-          body: 'b',
-          data: {
-            blob: 'x'.repeat(1000),
-            b: 'y'.repeat(1000),
-            c: 'z'.repeat(1000),
-            d: 'w'.repeat(1000),
-            e: 'v'.repeat(1000),
-          },
-        }),
-      ),
-    ).rejects.toMatchObject({ code: 'NOTIFICATIONS_MESSAGE_TOO_LARGE' });
+    for (const [input, error] of refused) {
+      await expect(store.transaction((tx) => enqueueNotification(tx, input))).rejects.toMatchObject(error);
+    }
     expect((await store.query('SELECT id FROM notifications')).rows).toHaveLength(before);
   });
 
