@@ -8,10 +8,8 @@ export interface Migration {
 
 /**
  * Applies the versioned migrations it is given, in version order, each once, in one transaction, recorded in
- * `schema_migrations`; an advisory lock keeps two instances from migrating at once. The kernel names no
- * integration: each area owns its `migrations.ts` and a number range (001–009 kernel, 010 payments,
- * 020 users, 030 notifications, 040 insurance, 050 shipping, 060 analytics) so parallel work never collides,
- * and `cli/migrations.ts` composes the list.
+ * `schema_migrations`; an advisory lock keeps two instances from migrating at once. Each area owns its
+ * migrations and a number range, so parallel work never collides; the CLI composes the list.
  */
 export async function migrate(
   store: Store,
