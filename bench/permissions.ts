@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { MIGRATIONS } from '../src/cli/migrations.js';
 import { UserServiceIntegration } from '../src/integrations/users/index.js';
 import { migrate } from '../src/kernel/store/migrate.js';
 import { PgliteStore } from '../src/kernel/store/pglite-store.js';
@@ -65,7 +66,7 @@ async function measure(total: number, one: (i: number) => Promise<unknown>): Pro
 export async function run(): Promise<BenchResult> {
   const logger = createLogger({ level: 'silent' });
   const store = await PgliteStore.open('memory://');
-  await migrate(store);
+  await migrate(store, MIGRATIONS);
   const sandbox = await startUserService({
     store,
     logger,

@@ -1,9 +1,15 @@
-import type { Config } from '../kernel/config/index.js';
-import { IdempotencyStore } from '../kernel/store/idempotency.js';
-import { type JobHandler, JobRunner, scheduleJob } from '../kernel/store/jobs.js';
-import { type OutboxRelay, type OutboxTransport, startOutboxRelay } from '../kernel/store/outbox.js';
-import type { Store } from '../kernel/store/store.js';
+import {
+  IdempotencyStore,
+  type JobHandler,
+  JobRunner,
+  type OutboxRelay,
+  type OutboxTransport,
+  type Store,
+  scheduleJob,
+  startOutboxRelay,
+} from '../kernel/store/index.js';
 import type { HealthRegistry, Logger, Metrics } from '../kernel/telemetry/index.js';
+import type { Config } from './config.js';
 
 /** Expired idempotency keys are deleted hourly; the dedupe key keeps one such job across all instances. */
 export const PURGE_JOB = 'kernel.idempotency.purge';

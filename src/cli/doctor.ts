@@ -1,7 +1,8 @@
-import type { Config } from '../kernel/config/index.js';
 import { maskUrl } from '../kernel/config/index.js';
 import { isCareBridgeError } from '../kernel/errors/index.js';
 import { createLogger, type ReadinessReport } from '../kernel/telemetry/index.js';
+import type { Component } from './components/component.js';
+import type { Config } from './config.js';
 import { createRuntime } from './runtime.js';
 
 /** How long doctor waits for every dependency's first answer (a connection still being made is not an answer). */
@@ -13,6 +14,8 @@ export interface DoctorOptions {
   json: boolean;
   out: NodeJS.WritableStream;
   waitMs?: number;
+  /** The components to start (main passes COMPONENTS). */
+  components: Component[];
 }
 
 /**
@@ -25,7 +28,7 @@ export async function doctor(opts: DoctorOptions): Promise<number> {
   let report: ReadinessReport;
   let runtime: Awaited<ReturnType<typeof createRuntime>> | undefined;
   try {
-    runtime = await createRuntime({ config: opts.config, logger });
+    runtime = await createRuntime({ config: opts.config, logger, components: opts.components });
     report = await runtime.health.settledReport({ timeoutMs: opts.waitMs ?? DOCTOR_WAIT_MS });
   } catch (err) {
     // Without its store nothing else starts: report the store, the one answer there is.

@@ -1,8 +1,11 @@
 #!/usr/bin/env node
-import { ConfigError, describeConfig, loadConfig } from '../kernel/config/index.js';
+import { ConfigError } from '../kernel/config/index.js';
 import { migrate, openStore } from '../kernel/store/index.js';
 import { createLogger } from '../kernel/telemetry/index.js';
+import { COMPONENTS } from './components/index.js';
+import { describeConfig, loadConfig } from './config.js';
 import { doctor } from './doctor.js';
+import { MIGRATIONS } from './migrations.js';
 import { createRuntime } from './runtime.js';
 import { describeReset, resetSandboxes } from './sandbox-reset.js';
 
@@ -48,7 +51,7 @@ async function main(argv: string[]): Promise<number> {
       const config = loadConfig();
       const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
       try {
-        const { applied } = await migrate(store);
+        const { applied } = await migrate(store, MIGRATIONS);
         process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'nothing to apply\n');
       } finally {
         await store.close();
@@ -56,7 +59,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'doctor':
-      return doctor({ config: loadConfig(), json, out: process.stdout });
+      return doctor({ config: loadConfig(), json, out: process.stdout, components: COMPONENTS });
     case 'config':
       process.stdout.write(`${JSON.stringify(describeConfig(loadConfig()), null, 2)}\n`);
       return 0;
@@ -68,7 +71,7 @@ async function main(argv: string[]): Promise<number> {
 async function start(): Promise<number> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel });
-  const runtime = await createRuntime({ config, logger });
+  const runtime = await createRuntime({ config, logger, components: COMPONENTS });
   const url = await runtime.listen();
   logger.info({ url, profile: config.profile }, 'CareBridge gateway listening');
   return new Promise<number>((resolve) => {

@@ -1,41 +1,11 @@
 import { type App, type Authenticator, buildApp, type RouteModule } from '../gateway/index.js';
-import { FeatureFlags } from '../kernel/config/flags.js';
-import type { Config } from '../kernel/config/index.js';
-import { migrate, openStore, type Store } from '../kernel/store/index.js';
-import type { JobHandler } from '../kernel/store/jobs.js';
-import type { OutboxTransport } from '../kernel/store/outbox.js';
+import { FeatureFlags } from '../kernel/config/index.js';
+import { type JobHandler, migrate, type OutboxTransport, openStore } from '../kernel/store/index.js';
 import { createLogger, HealthRegistry, type Logger, Metrics } from '../kernel/telemetry/index.js';
 import { type Background, startBackground } from './background.js';
-import { COMPONENTS } from './components/index.js';
-
-/** What a component (an integration with its sandbox) gets when it starts. */
-export interface RuntimeContext {
-  config: Config;
-  logger: Logger;
-  metrics: Metrics;
-  health: HealthRegistry;
-  store: Store;
-  flags: FeatureFlags;
-  /** Pokes the outbox relay after an enqueue so messages leave at once instead of at the next poll. */
-  wakeOutbox: () => void;
-}
-
-export interface ComponentHandle {
-  routes?: RouteModule[];
-  authenticator?: Authenticator;
-  /** Transports for outbox destinations (`rabbitmq:`, `kafka:`, …); rows for a missing one wait. */
-  outboxTransports?: Array<{ prefix: string; transport: OutboxTransport }>;
-  /** Handlers for kinds of delayed work in the `jobs` table (see kernel/store/jobs.ts). */
-  jobHandlers?: Record<string, JobHandler>;
-  /** Stops background work and closes connections; called in reverse start order. */
-  stop(): Promise<void>;
-}
-
-/** One integration (and, when its target is `sandbox`, its in-process simulator). */
-export interface Component {
-  name: string;
-  start(ctx: RuntimeContext): Promise<ComponentHandle>;
-}
+import type { Component, ComponentHandle, RuntimeContext } from './components/component.js';
+import type { Config } from './config.js';
+import { MIGRATIONS } from './migrations.js';
 
 /** Flags known to this build and their defaults; CAREBRIDGE_FEATURE_FLAGS switches them. */
 export const KNOWN_FLAGS: Record<string, boolean> = {};
@@ -52,7 +22,8 @@ export interface Runtime extends RuntimeContext {
 export interface CreateRuntimeOptions {
   config: Config;
   logger?: Logger;
-  components?: Component[];
+  /** Started in this order, stopped in reverse (`cli/components/index.ts` has the list `carebridge` runs). */
+  components: Component[];
 }
 
 export async function createRuntime(opts: CreateRuntimeOptions): Promise<Runtime> {
@@ -70,7 +41,7 @@ export async function createRuntime(opts: CreateRuntimeOptions): Promise<Runtime
   const handles: ComponentHandle[] = [];
   try {
     if (config.migrateOnStart) {
-      const { applied } = await migrate(store);
+      const { applied } = await migrate(store, MIGRATIONS);
       if (applied.length) logger.info({ applied }, 'migrations applied');
     }
     health.register({
@@ -96,7 +67,7 @@ export async function createRuntime(opts: CreateRuntimeOptions): Promise<Runtime
     const transports: Array<{ prefix: string; transport: OutboxTransport }> = [];
     const jobHandlers: Record<string, JobHandler> = {};
     let authenticator: Authenticator | undefined;
-    for (const component of opts.components ?? COMPONENTS) {
+    for (const component of opts.components) {
       const handle = await component.start(ctx);
       handles.push(handle);
       routes.push(...(handle.routes ?? []));

@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { type Config, ConfigError } from '../kernel/config/index.js';
+import { ConfigError } from '../kernel/config/index.js';
 import { openStore, type Store } from '../kernel/store/index.js';
 import { acquireStateDir, clearStateDir, sandboxStateDir } from '../sandbox/common/index.js';
+import type { Config } from './config.js';
 
 /** Integrations whose counterpart can be an in-process sandbox. */
 export type SandboxedIntegration = 'users' | 'payments' | 'notifications';

@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { FeatureFlags } from '../kernel/config/flags.js';
-import type { Config } from '../kernel/config/index.js';
+import type { FeatureFlags } from '../kernel/config/index.js';
 import type { Store } from '../kernel/store/index.js';
 import type { HealthRegistry, Logger, Metrics } from '../kernel/telemetry/index.js';
+import type { GatewayConfig } from './settings.js';
 
 /** The Fastify instance with zod schemas as the single source of validation and OpenAPI. */
 export type App = FastifyInstance<
@@ -53,14 +53,21 @@ declare module 'fastify' {
   }
 }
 
-/** Everything routes may use. Each integration adds its own optional member when it is wired. */
-export interface GatewayDeps {
-  config: Config;
+/**
+ * The process-wide services the runtime builds once and hands to every component (as its RuntimeContext)
+ * and to the gateway.
+ */
+export interface Services {
+  config: GatewayConfig;
   logger: Logger;
   metrics: Metrics;
   health: HealthRegistry;
   store: Store;
   flags: FeatureFlags;
+}
+
+/** Everything routes may use: the services, the identity integration's authenticator and the route modules. */
+export interface GatewayDeps extends Services {
   authenticator?: Authenticator;
   /** Route modules to mount under /v1 (and webhooks); see gateway/routes/. */
   routes?: RouteModule[];

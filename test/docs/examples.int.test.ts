@@ -3,8 +3,9 @@ import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COMPONENTS } from '../../src/cli/components/index.js';
+import { loadConfig } from '../../src/cli/config.js';
 import { createRuntime, type Runtime } from '../../src/cli/runtime.js';
-import { loadConfig } from '../../src/kernel/config/index.js';
 import { createLogger } from '../../src/kernel/telemetry/index.js';
 
 /**
@@ -134,7 +135,7 @@ describe('the shell examples in the README and the integration guides', () => {
       env: { CAREBRIDGE_PROFILE: 'development', CAREBRIDGE_DATA_DIR: 'memory://', PORT: '0' },
       cwd: '/nonexistent',
     });
-    rt = await createRuntime({ config, logger: createLogger({ level: 'silent' }) });
+    rt = await createRuntime({ config, logger: createLogger({ level: 'silent' }), components: COMPONENTS });
     const url = await rt.listen();
     port = Number(new URL(url).port);
     // curl as the docs call it, plus each answer's status on stderr (stdout stays what the reader sees).

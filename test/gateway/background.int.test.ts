@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PURGE_JOB } from '../../src/cli/background.js';
+import { loadConfig } from '../../src/cli/config.js';
 import { createRuntime } from '../../src/cli/runtime.js';
-import { loadConfig } from '../../src/kernel/config/index.js';
 import { enqueue, type OutboxRecord } from '../../src/kernel/store/outbox.js';
 
 const config = loadConfig({

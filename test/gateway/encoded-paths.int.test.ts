@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COMPONENTS } from '../../src/cli/components/index.js';
+import { loadConfig } from '../../src/cli/config.js';
 import { createRuntime, type Runtime } from '../../src/cli/runtime.js';
-import { loadConfig } from '../../src/kernel/config/index.js';
 import { createLogger } from '../../src/kernel/telemetry/index.js';
 
 /**
@@ -18,7 +19,7 @@ describe('encoded spellings of every documented path', () => {
       env: { CAREBRIDGE_PROFILE: 'test', CAREBRIDGE_DATA_DIR: 'memory://' },
       cwd: '/nonexistent',
     });
-    rt = await createRuntime({ config, logger: createLogger({ level: 'silent' }) });
+    rt = await createRuntime({ config, logger: createLogger({ level: 'silent' }), components: COMPONENTS });
     const res = await rt.app.inject({
       method: 'POST',
       url: '/v1/auth/token',

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COMPONENTS } from '../../src/cli/components/index.js';
+import { loadConfig } from '../../src/cli/config.js';
 import { createRuntime, type Runtime } from '../../src/cli/runtime.js';
-import { loadConfig } from '../../src/kernel/config/index.js';
 import { createLogger } from '../../src/kernel/telemetry/index.js';
 import { signWebhookPayload } from '../../src/protocols/signing/index.js';
 
@@ -61,7 +62,7 @@ describe('fuzzing every documented route', () => {
       cwd: '/nonexistent',
     });
     webhookSecrets = [...config.paymentsWebhookSecrets];
-    rt = await createRuntime({ config, logger: createLogger({ level: 'silent' }) });
+    rt = await createRuntime({ config, logger: createLogger({ level: 'silent' }), components: COMPONENTS });
     const res = await rt.app.inject({
       method: 'POST',
       url: '/v1/auth/token',

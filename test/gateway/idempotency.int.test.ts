@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { withIdempotency } from '../../src/gateway/plugins/idempotency.js';
 import type { RouteModule } from '../../src/gateway/types.js';
 import { errors } from '../../src/kernel/errors/index.js';
-import { allowAll, buildTestGateway } from '../support/app.js';
-import { dropTestSchemas, storeFactories } from '../support/stores.js';
+import { allowAll, buildTestGateway, type TestGateway } from '../support/app.js';
+import { dropTestSchemas, type StoreFactory, storeFactories, withStore } from '../support/stores.js';
 
 afterAll(dropTestSchemas);
 
@@ -46,15 +46,25 @@ function widgetRoutes() {
   return { state, mod };
 }
 
-describe.each(storeFactories)('Idempotency-Key on gateway POSTs ($name)', (factory) => {
-  it('runs two concurrent POSTs with one key once: 201 and 409, then replays', async () => {
-    const { state, mod } = widgetRoutes();
-    const gw = await buildTestGateway({
-      routes: [mod],
-      authenticator: allowAll,
-      store: await factory.open(),
-    });
+/** The widget routes on a gateway over a fresh store from `factory`; gateway and store are closed afterwards. */
+function withWidgetGateway(
+  factory: StoreFactory,
+  fn: (t: { gw: TestGateway; state: ReturnType<typeof widgetRoutes>['state'] }) => Promise<void>,
+): Promise<void> {
+  const { state, mod } = widgetRoutes();
+  return withStore(factory, async (store) => {
+    const gw = await buildTestGateway({ routes: [mod], authenticator: allowAll, store });
     try {
+      await fn({ gw, state });
+    } finally {
+      await gw.close();
+    }
+  });
+}
+
+describe.each(storeFactories)('Idempotency-Key on gateway POSTs ($name)', (factory) => {
+  it('runs two concurrent POSTs with one key once: 201 and 409, then replays', () =>
+    withWidgetGateway(factory, async ({ gw, state }) => {
       let open!: () => void;
       state.gate = new Promise((r) => {
         open = r;
@@ -87,20 +97,10 @@ describe.each(storeFactories)('Idempotency-Key on gateway POSTs ($name)', (facto
       expect(reused.statusCode).toBe(422);
       expect(reused.json()).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED' });
       expect(state.created).toBe(1);
-    } finally {
-      await gw.close();
-      await gw.store.close();
-    }
-  });
+    }));
 
-  it('produces one side effect when many identical requests race', async () => {
-    const { state, mod } = widgetRoutes();
-    const gw = await buildTestGateway({
-      routes: [mod],
-      authenticator: allowAll,
-      store: await factory.open(),
-    });
-    try {
+  it('produces one side effect when many identical requests race', () =>
+    withWidgetGateway(factory, async ({ gw, state }) => {
       const results = await Promise.all(
         Array.from({ length: 8 }, () =>
           gw.app.inject({
@@ -119,20 +119,10 @@ describe.each(storeFactories)('Idempotency-Key on gateway POSTs ($name)', (facto
         (r) => r.statusCode === 201 && r.headers['idempotent-replayed'] === undefined,
       );
       expect(created).toHaveLength(1);
-    } finally {
-      await gw.close();
-      await gw.store.close();
-    }
-  });
+    }));
 
-  it('requires a well-formed key and replays a final failure instead of running again', async () => {
-    const { state, mod } = widgetRoutes();
-    const gw = await buildTestGateway({
-      routes: [mod],
-      authenticator: allowAll,
-      store: await factory.open(),
-    });
-    try {
+  it('requires a well-formed key and replays a final failure instead of running again', () =>
+    withWidgetGateway(factory, async ({ gw, state }) => {
       const none = await gw.app.inject({ method: 'POST', url: '/v1/widgets', payload: { size: 1 } });
       expect(none.json()).toMatchObject({ status: 400, code: 'IDEMPOTENCY_KEY_REQUIRED' });
       const bad = await gw.app.inject({
@@ -158,20 +148,10 @@ describe.each(storeFactories)('Idempotency-Key on gateway POSTs ($name)', (facto
       expect(b.headers['idempotent-replayed']).toBe('true');
       expect(b.json()).toMatchObject({ code: 'CONFLICT' });
       expect(state.keys).toHaveLength(1);
-    } finally {
-      await gw.close();
-      await gw.store.close();
-    }
-  });
+    }));
 
-  it('releases the key after a retryable failure so the client can retry with it', async () => {
-    const { state, mod } = widgetRoutes();
-    const gw = await buildTestGateway({
-      routes: [mod],
-      authenticator: allowAll,
-      store: await factory.open(),
-    });
-    try {
+  it('releases the key after a retryable failure so the client can retry with it', () =>
+    withWidgetGateway(factory, async ({ gw, state }) => {
       const send = () =>
         gw.app.inject({
           method: 'POST',
@@ -189,9 +169,5 @@ describe.each(storeFactories)('Idempotency-Key on gateway POSTs ($name)', (facto
       expect(c.headers['idempotent-replayed']).toBe('true');
       expect(state.created).toBe(1);
       expect(state.keys).toHaveLength(2);
-    } finally {
-      await gw.close();
-      await gw.store.close();
-    }
-  });
+    }));
 });

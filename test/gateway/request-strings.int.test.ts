@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COMPONENTS } from '../../src/cli/components/index.js';
+import { loadConfig } from '../../src/cli/config.js';
 import { createRuntime, type Runtime } from '../../src/cli/runtime.js';
-import { loadConfig } from '../../src/kernel/config/index.js';
 import { createLogger } from '../../src/kernel/telemetry/index.js';
 
 type Json = Record<string, unknown>;
@@ -33,7 +34,7 @@ describe('request strings of every /v1 route', () => {
       env: { CAREBRIDGE_PROFILE: 'test', CAREBRIDGE_DATA_DIR: 'memory://' },
       cwd: '/nonexistent',
     });
-    rt = await createRuntime({ config, logger: createLogger({ level: 'silent' }) });
+    rt = await createRuntime({ config, logger: createLogger({ level: 'silent' }), components: COMPONENTS });
   });
   afterAll(() => rt?.stop());
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/cli/config.js';
 import { createRuntime } from '../../src/cli/runtime.js';
 import type { App } from '../../src/gateway/types.js';
-import { loadConfig } from '../../src/kernel/config/index.js';
 import { allowAll } from '../support/app.js';
 
 describe('graceful shutdown', () => {

@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { notificationsComponent } from '../../src/cli/components/notifications.js';
-import type { RuntimeContext } from '../../src/cli/runtime.js';
-import { FeatureFlags } from '../../src/kernel/config/flags.js';
-import { loadConfig } from '../../src/kernel/config/index.js';
-import type { Store } from '../../src/kernel/store/store.js';
-import { createLogger, HealthRegistry, Metrics } from '../../src/kernel/telemetry/index.js';
+import { loadConfig } from '../../src/cli/config.js';
+import { testRuntimeContext } from '../support/runtime-context.js';
 
 const load = (env: Record<string, string>) => loadConfig({ env, cwd: '/nonexistent' });
 const prodBase = {
@@ -35,20 +32,9 @@ describe('notifications settings', () => {
   });
 
   it('fails start-up naming the TLS file it cannot read', async () => {
-    const config = load({
-      CAREBRIDGE_PROFILE: 'test',
-      RABBITMQ_URL: 'amqps://mq.internal:5671',
-      RABBITMQ_CA_FILE: '/nonexistent/ca.pem',
+    const ctx = testRuntimeContext({
+      env: { RABBITMQ_URL: 'amqps://mq.internal:5671', RABBITMQ_CA_FILE: '/nonexistent/ca.pem' },
     });
-    const ctx: RuntimeContext = {
-      config,
-      logger: createLogger({ level: 'silent' }),
-      metrics: new Metrics({ defaultMetrics: false }),
-      health: new HealthRegistry(),
-      store: {} as Store,
-      flags: new FeatureFlags({}),
-      wakeOutbox: () => {},
-    };
     await expect(notificationsComponent.start(ctx)).rejects.toThrow(
       /RABBITMQ_CA_FILE: cannot read \/nonexistent\/ca.pem/,
     );

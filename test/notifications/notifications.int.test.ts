@@ -14,7 +14,7 @@ import {
   type Stack,
   StatusRecorder,
   startStack,
-} from './support.js';
+} from './harness.js';
 
 /**
  * Against the real RabbitMQ on this machine, in a vhost of its own. One file on purpose: the broker-restart

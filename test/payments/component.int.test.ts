@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PaymentsHandle, paymentsComponent } from '../../src/cli/components/payments.js';
+import { loadConfig } from '../../src/cli/config.js';
 import { createRuntime, type Runtime } from '../../src/cli/runtime.js';
-import { loadConfig } from '../../src/kernel/config/index.js';
 import { createLogger } from '../../src/kernel/telemetry/index.js';
 import { allowAll } from '../support/app.js';
 

@@ -3,10 +3,11 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { COMPONENTS } from '../../src/cli/components/index.js';
 import { type PaymentsHandle, paymentsComponent } from '../../src/cli/components/payments.js';
+import { type Config, loadConfig } from '../../src/cli/config.js';
 import { createRuntime, type Runtime } from '../../src/cli/runtime.js';
 import { resetSandboxes } from '../../src/cli/sandbox-reset.js';
-import { type Config, loadConfig } from '../../src/kernel/config/index.js';
 import { createLogger } from '../../src/kernel/telemetry/index.js';
 import { allowAll } from '../support/app.js';
 

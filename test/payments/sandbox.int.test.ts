@@ -145,7 +145,9 @@ describe('payments sandbox: charges and idempotency', () => {
       action: 'reset',
       afterCommit: true,
     });
-    await expect(call('POST', '/api/v1/charges', visa(), { idempotencyKey: 'rst' })).rejects.toThrow();
+    await expect(call('POST', '/api/v1/charges', visa(), { idempotencyKey: 'rst' })).rejects.toThrow(
+      'fetch failed',
+    );
     expect((await control(sandbox.url, '/_sandbox/state')).counts.charges).toBe(1);
   });
 

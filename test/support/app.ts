@@ -1,7 +1,8 @@
+import { type Config, loadConfig } from '../../src/cli/config.js';
+import { MIGRATIONS } from '../../src/cli/migrations.js';
 import { type BuiltApp, buildApp } from '../../src/gateway/app.js';
 import type { Authenticator, GatewayDeps, RouteModule } from '../../src/gateway/types.js';
 import { FeatureFlags } from '../../src/kernel/config/flags.js';
-import { type Config, loadConfig } from '../../src/kernel/config/index.js';
 import { migrate } from '../../src/kernel/store/migrate.js';
 import { PgliteStore } from '../../src/kernel/store/pglite-store.js';
 import type { Store } from '../../src/kernel/store/store.js';
@@ -38,7 +39,7 @@ export async function buildTestGateway(
   const config =
     opts.config ?? loadConfig({ env: { CAREBRIDGE_PROFILE: 'test', ...opts.env }, cwd: '/nonexistent' });
   const store = opts.store ?? (await PgliteStore.open('memory://'));
-  if (!opts.store) await migrate(store);
+  if (!opts.store) await migrate(store, MIGRATIONS);
   const deps: GatewayDeps = {
     config,
     logger: opts.logger ?? createLogger({ level: 'silent' }),

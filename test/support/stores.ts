@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { MIGRATIONS } from '../../src/cli/migrations.js';
 import { migrate } from '../../src/kernel/store/migrate.js';
 import { PgStore } from '../../src/kernel/store/pg-store.js';
 import { PgliteStore } from '../../src/kernel/store/pglite-store.js';
@@ -21,7 +22,7 @@ export const storeFactories: StoreFactory[] = [
     name: 'pglite',
     async open() {
       const s = await PgliteStore.open('memory://');
-      await migrate(s);
+      await migrate(s, MIGRATIONS);
       return s;
     },
   },
@@ -35,11 +36,24 @@ export const storeFactories: StoreFactory[] = [
       await admin.end();
       schemas.push(schema);
       const s = new PgStore({ connectionString: TEST_DATABASE_URL, schema, poolSize: 8 });
-      await migrate(s);
+      await migrate(s, MIGRATIONS);
       return s;
     },
   },
 ];
+
+/** The real-Postgres factory, for tests about concurrency that PGlite (one connection) cannot show. */
+export const postgresStores = storeFactories.find((f) => f.name === 'postgres') as StoreFactory;
+
+/** Runs `fn` with a fresh, migrated store from `factory` and closes the store afterwards, whatever happens. */
+export async function withStore<T>(factory: StoreFactory, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await factory.open();
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
 
 /** Drops the Postgres schemas this process created (call from afterAll). */
 export async function dropTestSchemas(): Promise<void> {

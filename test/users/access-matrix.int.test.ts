@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COMPONENTS } from '../../src/cli/components/index.js';
+import { loadConfig } from '../../src/cli/config.js';
 import { createRuntime, type Runtime } from '../../src/cli/runtime.js';
-import { loadConfig } from '../../src/kernel/config/index.js';
 import { createLogger } from '../../src/kernel/telemetry/index.js';
 import { DEVELOPMENT_USERS, grantsCover, SEEDED_ROLES } from '../../src/sandbox/users/index.js';
 
@@ -18,7 +19,7 @@ describe('access matrix: every /v1 route × every seeded role', () => {
       env: { CAREBRIDGE_PROFILE: 'test', CAREBRIDGE_DATA_DIR: 'memory://' },
       cwd: '/nonexistent',
     });
-    rt = await createRuntime({ config, logger: createLogger({ level: 'silent' }) });
+    rt = await createRuntime({ config, logger: createLogger({ level: 'silent' }), components: COMPONENTS });
     for (const u of DEVELOPMENT_USERS) {
       const res = await rt.app.inject({
         method: 'POST',

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { usersComponent } from '../../src/cli/components/users.js';
+import { loadConfig } from '../../src/cli/config.js';
 import { createRuntime, type Runtime } from '../../src/cli/runtime.js';
 import { JwksCache, TokenAuthenticator } from '../../src/gateway/auth/index.js';
 import { usersRoutes } from '../../src/gateway/routes/users.js';
 import type { RouteModule } from '../../src/gateway/types.js';
-import { loadConfig } from '../../src/kernel/config/index.js';
 import { readAudit } from '../../src/kernel/store/audit.js';
 import { createLogger } from '../../src/kernel/telemetry/index.js';
 import { allowAll, buildTestGateway } from '../support/app.js';

@@ -1,4 +1,5 @@
 import { type CryptoKey, exportJWK, generateKeyPair } from 'jose';
+import { MIGRATIONS } from '../../src/cli/migrations.js';
 import {
   type PermissionCacheOptions,
   type SignInOptions,
@@ -48,7 +49,7 @@ export async function startUsersHarness(
 ): Promise<UsersHarness> {
   // Opening PGlite compiles its wasm (seconds on a loaded machine): suites with several services share one.
   const store = opts.store ?? (await PgliteStore.open('memory://'));
-  if (!opts.store) await migrate(store);
+  if (!opts.store) await migrate(store, MIGRATIONS);
   const logger = createLogger({ level: 'silent' });
   const sandbox = await startUserService({
     store,

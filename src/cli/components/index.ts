@@ -1,4 +1,4 @@
-import type { Component } from '../runtime.js';
+import type { Component } from './component.js';
 import { notificationsComponent } from './notifications.js';
 import { paymentsComponent } from './payments.js';
 import { usersComponent } from './users.js';

@@ -1,39 +1,27 @@
-import { readFileSync } from 'node:fs';
-import { notificationRoutes } from '../../gateway/routes/notifications.js';
-import { connectionUrl } from '../../integrations/notifications/connection.js';
+import { notificationRoutes } from '../../gateway/index.js';
 import {
+  connectionUrl,
   declareTopology,
-  markQueued,
+  markPublished,
   NotificationIntegration,
-  QUEUES,
   RabbitConnection,
   RabbitOutboxTransport,
   type RabbitTlsOptions,
   StatusConsumer,
   supportsQuorumQueues,
 } from '../../integrations/notifications/index.js';
-import { ConfigError } from '../../kernel/config/index.js';
+import { ConfigError, readSettingFile } from '../../kernel/config/index.js';
 import { sandboxStateDir } from '../../sandbox/common/index.js';
 import { ReferenceNotificationService, startControlServer } from '../../sandbox/notifications/index.js';
-import type { Component, ComponentHandle, RuntimeContext } from '../runtime.js';
+import type { Config } from '../config.js';
 import { clearLedger } from '../sandbox-reset.js';
+import type { Component, ComponentHandle, RuntimeContext } from './component.js';
 
-const NOTIFICATION_DESTINATIONS = new Set(Object.values(QUEUES).map((q) => `rabbitmq:${q}`));
-
-function readTls(config: RuntimeContext['config']): RabbitTlsOptions {
-  const read = (file: string | undefined, name: string) => {
-    if (!file) return undefined;
-    try {
-      return readFileSync(file);
-    } catch (err) {
-      throw new ConfigError(
-        `${name}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
-      );
-    }
-  };
-  const ca = read(config.rabbitmqCaFile, 'RABBITMQ_CA_FILE');
-  const cert = read(config.rabbitmqCertFile, 'RABBITMQ_CERT_FILE');
-  const key = read(config.rabbitmqKeyFile, 'RABBITMQ_KEY_FILE');
+/** The broker's TLS options from RABBITMQ_CA_FILE / _CERT_FILE / _KEY_FILE / _KEY_PASSPHRASE. */
+function tlsFrom(config: Config): RabbitTlsOptions {
+  const ca = readSettingFile('RABBITMQ_CA_FILE', config.rabbitmqCaFile);
+  const cert = readSettingFile('RABBITMQ_CERT_FILE', config.rabbitmqCertFile);
+  const key = readSettingFile('RABBITMQ_KEY_FILE', config.rabbitmqKeyFile);
   return {
     ...(ca ? { ca } : {}),
     ...(cert ? { cert } : {}),
@@ -70,7 +58,7 @@ export const notificationsComponent: Component = {
         'CAREBRIDGE_NOTIFICATIONS_SANDBOX: production refuses sandbox targets (set CAREBRIDGE_ALLOW_SANDBOX=true to allow)',
       );
     }
-    const tls = readTls(config);
+    const tls = tlsFrom(config);
     const credentials = {
       ...(config.rabbitmqUsername ? { username: config.rabbitmqUsername } : {}),
       ...(config.rabbitmqPassword ? { password: config.rabbitmqPassword } : {}),
@@ -99,10 +87,7 @@ export const notificationsComponent: Component = {
       logger,
       metrics,
       onConfirmed: async (records) => {
-        await markQueued(
-          store,
-          records.filter((r) => NOTIFICATION_DESTINATIONS.has(r.destination)).map((r) => r.id),
-        );
+        await markPublished(store, records);
       },
     });
     const statusConsumer = new StatusConsumer({

@@ -1,14 +1,12 @@
 import type { Server } from 'node:http';
-import { paymentRoutes } from '../../gateway/routes/payments.js';
-import type { RouteModule } from '../../gateway/types.js';
-import { paymentWebhookRoutes } from '../../gateway/webhooks/payments.js';
+import { paymentRoutes, paymentWebhookRoutes, type RouteModule } from '../../gateway/index.js';
 import { PaymentIntegration, PaymentWebhookProcessor } from '../../integrations/payments/index.js';
 import { ConfigError } from '../../kernel/config/index.js';
 import { RetryBudget } from '../../kernel/resilience/index.js';
 import { sandboxStateDir } from '../../sandbox/common/index.js';
 import { createPaymentsSandbox, type PaymentsSandbox } from '../../sandbox/payments/index.js';
-import type { Component, ComponentHandle, RuntimeContext } from '../runtime.js';
 import { clearLedger } from '../sandbox-reset.js';
+import type { Component, ComponentHandle, RuntimeContext } from './component.js';
 
 export interface PaymentsHandle extends ComponentHandle {
   integration: PaymentIntegration;

@@ -1,19 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { type Config, loadConfig } from '../../kernel/config/index.js';
-import { createLogger, HealthRegistry, Metrics } from '../../kernel/telemetry/index.js';
-import type { RuntimeContext } from '../runtime.js';
+import { type TestRuntimeOptions, testRuntimeContext } from '../../../test/support/runtime-context.js';
+import { loadConfig } from '../config.js';
 import { usersComponent } from './users.js';
 
-const base = loadConfig({ env: { CAREBRIDGE_PROFILE: 'test' }, cwd: '/nonexistent' });
-const ctx = (overrides: Partial<Record<keyof Config, unknown>>): RuntimeContext =>
-  ({
-    config: { ...base, ...overrides } as Config,
-    logger: createLogger({ level: 'silent' }),
-    metrics: new Metrics({ defaultMetrics: false }),
-    health: new HealthRegistry(),
-    store: undefined as never,
-    flags: undefined as never,
-  }) as unknown as RuntimeContext;
+const ctx = (config: TestRuntimeOptions['config']) => testRuntimeContext({ config });
 
 describe('users component configuration', () => {
   it('refuses a remote target without a service-account key', async () => {

@@ -1,18 +1,16 @@
 import { exportJWK, generateKeyPair } from 'jose';
-import { JwksCache, TokenAuthenticator } from '../../gateway/auth/index.js';
-import { authRoutes } from '../../gateway/routes/auth.js';
-import { usersRoutes } from '../../gateway/routes/users.js';
+import { authRoutes, JwksCache, TokenAuthenticator, usersRoutes } from '../../gateway/index.js';
 import {
-  readPem,
   type ServiceAccountCredentials,
   UserServiceIntegration,
   type UsersTlsOptions,
 } from '../../integrations/users/index.js';
-import { type Config, ConfigError } from '../../kernel/config/index.js';
+import { ConfigError, readSettingFile } from '../../kernel/config/index.js';
 import { GATEWAY_SCOPES } from '../../protocols/proto/index.js';
 import { sandboxStateDir } from '../../sandbox/common/index.js';
 import { startUserService, type UserServiceSandbox } from '../../sandbox/users/index.js';
-import type { Component, RuntimeContext } from '../runtime.js';
+import type { Config } from '../config.js';
+import type { Component, RuntimeContext } from './component.js';
 
 /** The test profile hashes the seeded passwords cheaply so every test runtime starts fast. */
 const TEST_SCRYPT_COST = { N: 1024, r: 8, p: 1 };
@@ -27,9 +25,9 @@ function tlsFrom(config: Config): UsersTlsOptions | false {
     return false;
   }
   const tls: UsersTlsOptions = {};
-  const ca = readPem(config.usersTlsCaFile);
-  const cert = readPem(config.usersTlsCertFile);
-  const key = readPem(config.usersTlsKeyFile);
+  const ca = readSettingFile('USERS_TLS_CA_FILE', config.usersTlsCaFile);
+  const cert = readSettingFile('USERS_TLS_CERT_FILE', config.usersTlsCertFile);
+  const key = readSettingFile('USERS_TLS_KEY_FILE', config.usersTlsKeyFile);
   if ((cert === undefined) !== (key === undefined))
     throw new ConfigError('USERS_TLS_CERT_FILE and USERS_TLS_KEY_FILE go together (mTLS)');
   if (ca) tls.ca = ca;

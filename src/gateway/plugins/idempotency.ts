@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { errors, isCareBridgeError, PROBLEM_CONTENT_TYPE, toProblem } from '../../kernel/errors/index.js';
-import { hashRequest, IdempotencyStore, type StoredResponse } from '../../kernel/store/idempotency.js';
 import type { Store } from '../../kernel/store/index.js';
+import { hashRequest, IdempotencyStore, type StoredResponse } from '../../kernel/store/index.js';
 import type { FastifyReply, FastifyRequest, GatewayDeps } from '../types.js';
 
 /** What a creating handler answers; stored and replayed for the same key. */

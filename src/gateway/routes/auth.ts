@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { AuthenticatedUser } from '../../integrations/users/index.js';
 import { errors, isCareBridgeError } from '../../kernel/errors/index.js';
 import { safeText } from '../../kernel/schemas/index.js';
-import { audit } from '../../kernel/store/audit.js';
+import { audit } from '../../kernel/store/index.js';
 import { KeyedRateLimiter } from '../plugins/principal-rate-limit.js';
 import type { RouteModule } from '../types.js';
 

@@ -11,7 +11,7 @@ import {
 } from '../../integrations/payments/index.js';
 import { isCareBridgeError } from '../../kernel/errors/index.js';
 import { safeText } from '../../kernel/schemas/index.js';
-import { audit } from '../../kernel/store/audit.js';
+import { audit } from '../../kernel/store/index.js';
 import { idempotencyKeyHeader, withIdempotency } from '../plugins/idempotency.js';
 import type { FastifyRequest, GatewayDeps, RouteModule } from '../types.js';
 

@@ -1,4 +1,9 @@
-export { RabbitConnection, type RabbitConnectionOptions, type RabbitTlsOptions } from './connection.js';
+export {
+  connectionUrl,
+  RabbitConnection,
+  type RabbitConnectionOptions,
+  type RabbitTlsOptions,
+} from './connection.js';
 export { notificationErrors } from './errors.js';
 export {
   NotificationIntegration,
@@ -11,8 +16,9 @@ export {
   type EnqueueResult,
   enqueueNotification,
   getNotificationStatus,
-  markQueued,
+  markPublished,
 } from './ledger.js';
+export { notificationsMigrations } from './migrations.js';
 export {
   CHANNELS,
   type Channel,
@@ -35,7 +41,8 @@ export {
   type StatusReport,
   smsInputSchema,
   statusReportSchema,
-} from './schema.js';
+} from './schemas.js';
+export { notificationsSettings } from './settings.js';
 export { StatusConsumer, type StatusConsumerOptions } from './status-consumer.js';
 export { EMAIL_TEMPLATES } from './templates.js';
 export {

@@ -1,5 +1,5 @@
-import { EventEmitter } from 'node:events';
-import type { Store } from '../../kernel/store/store.js';
+import { rejectUnknownOptions } from '../../kernel/config/index.js';
+import type { Store } from '../../kernel/store/index.js';
 import { notificationErrors } from './errors.js';
 import { enqueueNotification, getNotificationStatus } from './ledger.js';
 import {
@@ -10,7 +10,7 @@ import {
   type NotificationStatus,
   type PushInput,
   type SmsInput,
-} from './schema.js';
+} from './schemas.js';
 
 export interface NotificationIntegrationOptions {
   store: Store;
@@ -26,17 +26,14 @@ export interface SendOptions {
 /**
  * Sends email, SMS and push notifications through the notification service's RabbitMQ queues. A send writes
  * the ledger row and the outbox row in one transaction and returns at once with status `accepted`; the outbox
- * relay publishes with publisher confirms (`queued`), and delivery reports move it on (`sent`, `delivered`, …).
- * Emits nothing itself; see `StatusConsumer` for delivery reports.
+ * relay publishes with publisher confirms (`queued`), and delivery reports, applied by `StatusConsumer`, move it
+ * on (`sent`, `delivered`, …); `getStatus` reads where it is.
  */
-export class NotificationIntegration extends EventEmitter {
+export class NotificationIntegration {
   wakeRelay: (() => void) | undefined;
 
   constructor(private readonly opts: NotificationIntegrationOptions) {
-    super();
-    const known = new Set(['store', 'wakeRelay']);
-    for (const k of Object.keys(opts))
-      if (!known.has(k)) throw new RangeError(`NotificationIntegration: unknown option "${k}"`);
+    rejectUnknownOptions('NotificationIntegration', opts, ['store', 'wakeRelay']);
     this.wakeRelay = opts.wakeRelay;
   }
 

@@ -1,6 +1,6 @@
 import { ulid } from 'ulid';
-import { enqueue } from '../../kernel/store/outbox.js';
-import type { Queryable } from '../../kernel/store/store.js';
+import { firstIssue } from '../../kernel/errors/index.js';
+import { enqueue, type OutboxRecord, type Queryable } from '../../kernel/store/index.js';
 import { notificationErrors } from './errors.js';
 import {
   type Channel,
@@ -14,7 +14,7 @@ import {
   type NotificationStatusWord,
   pushInputSchema,
   smsInputSchema,
-} from './schema.js';
+} from './schemas.js';
 import { renderEmail } from './templates.js';
 import { QUEUES } from './topology.js';
 
@@ -53,12 +53,11 @@ export function buildContent(input: NotificationInput): {
     });
   const parsed = schema.safeParse(rest);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const field = issue.path.join('.') || 'body';
-    throw notificationErrors.invalidMessage(`${field}: ${issue.message}`, { details: { field } });
+    const { field, summary } = firstIssue(parsed.error, 'body');
+    throw notificationErrors.invalidMessage(summary, { details: { field } });
   }
   if (channel === 'email') {
-    const v = parsed.data as import('./schema.js').EmailInput;
+    const v = parsed.data as import('./schemas.js').EmailInput;
     const rendered = renderEmail(v);
     const bytes = Buffer.byteLength(rendered.text ?? '') + Buffer.byteLength(rendered.html ?? '');
     if (bytes > LIMITS.emailBodyBytes) {
@@ -74,10 +73,10 @@ export function buildContent(input: NotificationInput): {
     };
   }
   if (channel === 'sms') {
-    const v = parsed.data as import('./schema.js').SmsInput;
+    const v = parsed.data as import('./schemas.js').SmsInput;
     return { content: { to: v.to, text: v.text }, recipient: v.to };
   }
-  const v = parsed.data as import('./schema.js').PushInput;
+  const v = parsed.data as import('./schemas.js').PushInput;
   const content = {
     deviceToken: v.deviceToken,
     title: v.title,
@@ -192,8 +191,24 @@ export async function getNotificationStatus(q: Queryable, id: string): Promise<N
   };
 }
 
-/** Marks notifications `queued` once the broker confirmed them (called by the transport after confirms). */
-export async function markQueued(q: Queryable, ids: string[], at = new Date()): Promise<number> {
+/** The outbox destinations of notifications: one queue per channel. */
+const NOTIFICATION_DESTINATIONS = new Set(Object.values(QUEUES).map((q) => `rabbitmq:${q}`));
+
+/**
+ * The broker confirmed these outbox records (the transport's `onConfirmed`): the notifications among them
+ * become `queued`; records for other `rabbitmq:` destinations are not notifications and are left alone.
+ */
+export function markPublished(
+  q: Queryable,
+  records: ReadonlyArray<Pick<OutboxRecord, 'id' | 'destination'>>,
+  at = new Date(),
+): Promise<number> {
+  const ids = records.filter((r) => NOTIFICATION_DESTINATIONS.has(r.destination)).map((r) => r.id);
+  return markQueued(q, ids, at);
+}
+
+/** Marks notifications `queued` once the broker confirmed them. */
+async function markQueued(q: Queryable, ids: string[], at = new Date()): Promise<number> {
   if (ids.length === 0) return 0;
   const r = await q.query(
     `UPDATE notifications SET status = 'queued', updated_at = $2::timestamptz,

@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
-import type { Store } from '../../kernel/store/store.js';
+import type { Store } from '../../kernel/store/index.js';
 import type { Logger, Metrics } from '../../kernel/telemetry/index.js';
 import type { RabbitConnection } from './connection.js';
-import { type StatusReport, statusReportSchema } from './schema.js';
+import { type StatusReport, statusReportSchema } from './schemas.js';
 import { applyStatusReport } from './status.js';
 import { STATUS_QUEUE } from './topology.js';
 

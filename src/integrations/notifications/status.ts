@@ -1,5 +1,5 @@
-import type { Queryable, Store } from '../../kernel/store/store.js';
-import type { NotificationStatusWord, StatusReport } from './schema.js';
+import type { Queryable, Store } from '../../kernel/store/index.js';
+import type { NotificationStatusWord, StatusReport } from './schemas.js';
 
 /**
  * The lifecycle as one transition function:

@@ -1,5 +1,5 @@
 import type { Channel as AmqpChannel } from 'amqplib';
-import type { Channel } from './schema.js';
+import type { Channel } from './schemas.js';
 
 /**
  * The RabbitMQ topology of the notification service, declared at start-up and after every reconnect

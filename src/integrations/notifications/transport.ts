@@ -1,5 +1,5 @@
 import type { ChannelModel, ConfirmChannel, Options } from 'amqplib';
-import type { OutboxRecord, OutboxTransport, PublishResult } from '../../kernel/store/outbox.js';
+import type { OutboxRecord, OutboxTransport, PublishResult } from '../../kernel/store/index.js';
 import type { Logger, Metrics } from '../../kernel/telemetry/index.js';
 import type { RabbitConnection } from './connection.js';
 import { notificationErrors } from './errors.js';

@@ -1,4 +1,7 @@
 import { type CareBridgeError, errorFactory, isCareBridgeError } from '../../kernel/errors/index.js';
+import { parseRetryAfter } from '../../kernel/resilience/index.js';
+
+const INTEGRATION = 'payments';
 
 /**
  * Every error the payments integration raises (documented in docs/errors.md, "Payments"). Provider answers
@@ -6,20 +9,20 @@ import { type CareBridgeError, errorFactory, isCareBridgeError } from '../../ker
  * stable codes (decline code, provider error code).
  */
 export const paymentErrors = {
-  invalidRequest: errorFactory('PAYMENTS_INVALID_REQUEST', 400, false),
-  cardDeclined: errorFactory('PAYMENTS_CARD_DECLINED', 402, false),
-  processingError: errorFactory('PAYMENTS_PROCESSING_ERROR', 402, true),
-  refundTooLarge: errorFactory('PAYMENTS_REFUND_AMOUNT_TOO_LARGE', 400, false),
-  alreadyRefunded: errorFactory('PAYMENTS_ALREADY_REFUNDED', 409, false),
-  notRefundable: errorFactory('PAYMENTS_NOT_REFUNDABLE', 409, false),
-  notFound: errorFactory('PAYMENTS_NOT_FOUND', 404, false),
-  authentication: errorFactory('PAYMENTS_AUTHENTICATION_FAILED', 502, false),
-  rateLimited: errorFactory('PAYMENTS_RATE_LIMITED', 429, true),
-  idempotencyConflict: errorFactory('PAYMENTS_IDEMPOTENCY_CONFLICT', 409, false),
-  providerUnavailable: errorFactory('PAYMENTS_PROVIDER_UNAVAILABLE', 503, true),
-  outcomeUnknown: errorFactory('PAYMENTS_OUTCOME_UNKNOWN', 502, true),
-  upstreamError: errorFactory('PAYMENTS_UPSTREAM_ERROR', 502, true),
-  webhookSignatureInvalid: errorFactory('PAYMENTS_WEBHOOK_SIGNATURE_INVALID', 401, false),
+  invalidRequest: errorFactory('PAYMENTS_INVALID_REQUEST', 400, false, INTEGRATION),
+  cardDeclined: errorFactory('PAYMENTS_CARD_DECLINED', 402, false, INTEGRATION),
+  processingError: errorFactory('PAYMENTS_PROCESSING_ERROR', 402, true, INTEGRATION),
+  refundTooLarge: errorFactory('PAYMENTS_REFUND_AMOUNT_TOO_LARGE', 400, false, INTEGRATION),
+  alreadyRefunded: errorFactory('PAYMENTS_ALREADY_REFUNDED', 409, false, INTEGRATION),
+  notRefundable: errorFactory('PAYMENTS_NOT_REFUNDABLE', 409, false, INTEGRATION),
+  notFound: errorFactory('PAYMENTS_NOT_FOUND', 404, false, INTEGRATION),
+  authentication: errorFactory('PAYMENTS_AUTHENTICATION_FAILED', 502, false, INTEGRATION),
+  rateLimited: errorFactory('PAYMENTS_RATE_LIMITED', 429, true, INTEGRATION),
+  idempotencyConflict: errorFactory('PAYMENTS_IDEMPOTENCY_CONFLICT', 409, false, INTEGRATION),
+  providerUnavailable: errorFactory('PAYMENTS_PROVIDER_UNAVAILABLE', 503, true, INTEGRATION),
+  outcomeUnknown: errorFactory('PAYMENTS_OUTCOME_UNKNOWN', 502, true, INTEGRATION),
+  upstreamError: errorFactory('PAYMENTS_UPSTREAM_ERROR', 502, true, INTEGRATION),
+  webhookSignatureInvalid: errorFactory('PAYMENTS_WEBHOOK_SIGNATURE_INVALID', 401, false, INTEGRATION),
 } as const;
 
 /** A provider answer as the HTTP client returns it (any status). */
@@ -40,17 +43,6 @@ interface ProviderErrorBody {
   };
 }
 
-const INTEGRATION = 'payments';
-
-function retryAfter(headers: Record<string, string>): number | undefined {
-  const v = headers['retry-after'];
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (Number.isFinite(n) && n >= 0) return Math.ceil(n);
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
-}
-
 /**
  * The one mapping from a processor answer (non-2xx) or a transport failure to a CareBridgeError.
  * Transport errors from kernel/http (UPSTREAM_TIMEOUT, UPSTREAM_CONNECTION_RESET, …) and pipeline errors
@@ -59,10 +51,7 @@ function retryAfter(headers: Record<string, string>): number | undefined {
 export function toCareBridgeError(raw: ProviderAnswer | unknown): CareBridgeError {
   if (isCareBridgeError(raw)) return raw;
   if (!isAnswer(raw))
-    return paymentErrors.upstreamError('The payment processor call failed unexpectedly.', {
-      integration: INTEGRATION,
-      cause: raw,
-    });
+    return paymentErrors.upstreamError('The payment processor call failed unexpectedly.', { cause: raw });
   const { status, headers } = raw;
   const e = (raw.body as ProviderErrorBody | undefined)?.error ?? {};
   const providerCode = e.code;
@@ -70,7 +59,7 @@ export function toCareBridgeError(raw: ProviderAnswer | unknown): CareBridgeErro
     providerStatus: status,
     ...(providerCode ? { providerCode } : {}),
   };
-  const extra = { integration: INTEGRATION, details };
+  const extra = { details };
   if (status === 402 || e.type === 'card_error') {
     if (e.charge) details.providerChargeId = e.charge;
     if (e.decline_code) details.declineCode = e.decline_code;
@@ -92,7 +81,7 @@ export function toCareBridgeError(raw: ProviderAnswer | unknown): CareBridgeErro
     );
   }
   if (status === 429) {
-    const s = retryAfter(headers);
+    const s = parseRetryAfter(headers['retry-after']);
     return paymentErrors.rateLimited('The payment processor is rate limiting CareBridge.', {
       ...extra,
       ...(s !== undefined ? { retryAfterSeconds: s } : {}),
@@ -125,7 +114,7 @@ export function toCareBridgeError(raw: ProviderAnswer | unknown): CareBridgeErro
     );
   }
   if (status >= 500) {
-    const s = retryAfter(headers);
+    const s = parseRetryAfter(headers['retry-after']);
     return paymentErrors.providerUnavailable('The payment processor is unavailable.', {
       ...extra,
       ...(s !== undefined ? { retryAfterSeconds: s } : {}),

@@ -1,5 +1,6 @@
 export { paymentErrors, toCareBridgeError } from './errors.js';
 export { PaymentIntegration, providerKey, type WriteOptions } from './integration.js';
+export { paymentsMigrations } from './migrations.js';
 export type { PaymentIntegrationOptions } from './options.js';
 export {
   amountSchema,
@@ -16,7 +17,7 @@ export {
   subscriptionIdSchema,
   subscriptionRequestSchema,
 } from './schemas.js';
-export { BUSINESS_METRICS_DESTINATION, formatMinor } from './side-effects.js';
+export { paymentsSettings } from './settings.js';
 export type {
   Page,
   Payment,

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { CareBridgeError } from '../../kernel/errors/index.js';
 import { HttpClient } from '../../kernel/http/index.js';
 import { CircuitBreaker } from '../../kernel/resilience/index.js';
-import { hashRequest } from '../../kernel/store/idempotency.js';
+import { hashRequest } from '../../kernel/store/index.js';
 import { V1RequestSigner } from '../../protocols/signing/index.js';
 import { paymentErrors, toCareBridgeError } from './errors.js';
 import { PaymentLedger } from './ledger.js';

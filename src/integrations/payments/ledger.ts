@@ -1,5 +1,6 @@
 import { monotonicFactory } from 'ulid';
-import type { Queryable, Store } from '../../kernel/store/store.js';
+import type { Queryable, Store } from '../../kernel/store/index.js';
+import { rowWhere } from './ledger-rows.js';
 import { announcePaymentSucceeded, announceRefundSucceeded } from './side-effects.js';
 import type { Page, Payment, PaymentStatus, ProviderCharge, ProviderRefund, Refund } from './types.js';
 
@@ -139,24 +140,22 @@ export class PaymentLedger {
       ],
     );
     if (ins.rows[0]) return { payment: toPayment(ins.rows[0]), created: true, requestHash: p.requestHash };
-    const { rows } = await this.store.query<PaymentRow>(
-      'SELECT * FROM payments WHERE provider_idempotency_key = $1',
-      [p.providerIdempotencyKey],
-    );
-    return { payment: toPayment(rows[0]!), created: false, requestHash: rows[0]!.request_hash };
+    const row = (await rowWhere<PaymentRow>(
+      this.store,
+      'payments',
+      'provider_idempotency_key',
+      p.providerIdempotencyKey,
+    ))!;
+    return { payment: toPayment(row), created: false, requestHash: row.request_hash };
   }
 
   async getPayment(id: string): Promise<Payment | undefined> {
-    const { rows } = await this.store.query<PaymentRow>('SELECT * FROM payments WHERE id = $1', [id]);
-    return rows[0] ? toPayment(rows[0]) : undefined;
+    const row = await rowWhere<PaymentRow>(this.store, 'payments', 'id', id);
+    return row && toPayment(row);
   }
 
   async paymentKey(id: string): Promise<string | undefined> {
-    const { rows } = await this.store.query<{ provider_idempotency_key: string }>(
-      'SELECT provider_idempotency_key FROM payments WHERE id = $1',
-      [id],
-    );
-    return rows[0]?.provider_idempotency_key;
+    return (await rowWhere<PaymentRow>(this.store, 'payments', 'id', id))?.provider_idempotency_key;
   }
 
   async listPayments(q: {
@@ -266,24 +265,22 @@ export class PaymentLedger {
       ],
     );
     if (ins.rows[0]) return { refund: toRefund(ins.rows[0]), created: true, requestHash: r.requestHash };
-    const { rows } = await this.store.query<RefundRow>(
-      'SELECT * FROM payment_refunds WHERE provider_idempotency_key = $1',
-      [r.providerIdempotencyKey],
-    );
-    return { refund: toRefund(rows[0]!), created: false, requestHash: rows[0]!.request_hash };
+    const row = (await rowWhere<RefundRow>(
+      this.store,
+      'payment_refunds',
+      'provider_idempotency_key',
+      r.providerIdempotencyKey,
+    ))!;
+    return { refund: toRefund(row), created: false, requestHash: row.request_hash };
   }
 
   async getRefund(id: string): Promise<Refund | undefined> {
-    const { rows } = await this.store.query<RefundRow>('SELECT * FROM payment_refunds WHERE id = $1', [id]);
-    return rows[0] ? toRefund(rows[0]) : undefined;
+    const row = await rowWhere<RefundRow>(this.store, 'payment_refunds', 'id', id);
+    return row && toRefund(row);
   }
 
   async refundKey(id: string): Promise<string | undefined> {
-    const { rows } = await this.store.query<{ provider_idempotency_key: string }>(
-      'SELECT provider_idempotency_key FROM payment_refunds WHERE id = $1',
-      [id],
-    );
-    return rows[0]?.provider_idempotency_key;
+    return (await rowWhere<RefundRow>(this.store, 'payment_refunds', 'id', id))?.provider_idempotency_key;
   }
 
   async listRefunds(paymentId: string): Promise<Refund[]> {
@@ -348,19 +345,12 @@ export class PaymentLedger {
   }
 
   async findRefundByProviderId(providerRefundId: string): Promise<string | undefined> {
-    const { rows } = await this.store.query<{ id: string }>(
-      'SELECT id FROM payment_refunds WHERE provider_refund_id = $1',
-      [providerRefundId],
-    );
-    return rows[0]?.id;
+    return (await rowWhere<RefundRow>(this.store, 'payment_refunds', 'provider_refund_id', providerRefundId))
+      ?.id;
   }
 
   async findPaymentByChargeId(chargeId: string): Promise<string | undefined> {
-    const { rows } = await this.store.query<{ id: string }>(
-      'SELECT id FROM payments WHERE provider_charge_id = $1',
-      [chargeId],
-    );
-    return rows[0]?.id;
+    return (await rowWhere<PaymentRow>(this.store, 'payments', 'provider_charge_id', chargeId))?.id;
   }
 }
 

@@ -1,7 +1,9 @@
 import { z } from 'zod';
+import { rejectUnknownOptions } from '../../kernel/config/index.js';
+import { firstIssue } from '../../kernel/errors/index.js';
 import type { HttpClient } from '../../kernel/http/index.js';
 import type { BreakerOptions, RetryBudget } from '../../kernel/resilience/index.js';
-import type { Store } from '../../kernel/store/store.js';
+import type { Store } from '../../kernel/store/index.js';
 import type { HealthRegistry, Logger, Metrics } from '../../kernel/telemetry/index.js';
 
 export interface PaymentIntegrationOptions {
@@ -44,7 +46,7 @@ const fn = z.custom<(...a: unknown[]) => unknown>((v) => typeof v === 'function'
 const obj = (what: string) =>
   z.custom<object>((v) => typeof v === 'object' && v !== null, { error: `expected ${what}` });
 
-const schema = z.strictObject({
+const schema = z.object({
   baseUrl: z.url({ error: 'expected an http(s) URL' }),
   apiKey: z.string().min(1),
   apiSecrets: z.array(z.string().min(1)).min(1, { error: 'at least one secret' }),
@@ -72,16 +74,12 @@ export type ResolvedOptions = Required<
 
 /** Validates at construction: a typo or an out-of-range value throws at once (TypeError / RangeError). */
 export function resolveOptions(o: PaymentIntegrationOptions): ResolvedOptions {
+  rejectUnknownOptions('PaymentIntegration', o, Object.keys(schema.shape));
   const r = schema.safeParse(o);
   if (!r.success) {
-    const issue = r.error.issues[0]!;
-    const where = issue.path.join('.') || 'options';
-    const msg =
-      issue.code === 'unrecognized_keys'
-        ? `unknown option(s) ${issue.keys.join(', ')}`
-        : `${where}: ${issue.message}`;
+    const issue = firstIssue(r.error, 'options');
     throw (issue.code === 'too_small' || issue.code === 'too_big' ? RangeError : TypeError)(
-      `PaymentIntegration: ${msg}`,
+      `PaymentIntegration: ${issue.summary}`,
     );
   }
   return {

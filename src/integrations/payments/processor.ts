@@ -33,7 +33,7 @@ export interface ProcessorOptions {
 export class Processor {
   private readonly pipelines = new Map<string, Pipeline>();
 
-  constructor(private readonly o: ProcessorOptions) {}
+  constructor(private readonly options: ProcessorOptions) {}
 
   private pipeline(operation: string): Pipeline {
     let p = this.pipelines.get(operation);
@@ -41,14 +41,14 @@ export class Processor {
       p = createPipeline({
         integration: 'payments',
         operation,
-        retry: { maxAttempts: this.o.maxAttempts, initialDelayMs: 100, maxDelayMs: 2000 },
-        breaker: this.o.breaker,
-        attemptTimeoutMs: this.o.attemptTimeoutMs,
-        totalTimeoutMs: this.o.totalTimeoutMs,
-        budget: this.o.budget,
-        metrics: this.o.metrics,
-        logger: this.o.logger,
-        target: this.o.target,
+        retry: { maxAttempts: this.options.maxAttempts, initialDelayMs: 100, maxDelayMs: 2000 },
+        breaker: this.options.breaker,
+        attemptTimeoutMs: this.options.attemptTimeoutMs,
+        totalTimeoutMs: this.options.totalTimeoutMs,
+        budget: this.options.budget,
+        metrics: this.options.metrics,
+        logger: this.options.logger,
+        target: this.options.target,
       });
       this.pipelines.set(operation, p);
     }
@@ -67,7 +67,7 @@ export class Processor {
   ): Promise<Outcome<T>> {
     return this.pipeline(operation).execute(
       async ({ signal }) => {
-        const res = await this.o.http.request<T>({
+        const res = await this.options.http.request<T>({
           method: req.method,
           path: req.path,
           operation,

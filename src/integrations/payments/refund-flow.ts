@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { hashRequest } from '../../kernel/store/idempotency.js';
+import { hashRequest } from '../../kernel/store/index.js';
 import { paymentErrors, toCareBridgeError } from './errors.js';
 import type { PaymentLedger } from './ledger.js';
 import type { Processor } from './processor.js';

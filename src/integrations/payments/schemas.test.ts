@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { paymentRequestSchema, validate } from './schemas.js';
-import { formatMinor } from './side-effects.js';
 
 const base = { amount: 1250, currency: 'USD', customerId: 'cus_1', paymentMethod: 'pm_card_visa' };
 
@@ -28,11 +27,5 @@ describe('money and request validation', () => {
       expect(err).toMatchObject({ code: 'PAYMENTS_INVALID_REQUEST', httpStatus: 400 });
       expect(String((err as { details: { field: string } }).details.field)).toBe(field);
     }
-  });
-
-  it('formats minor units by the currency exponent', () => {
-    expect(formatMinor(1250, 'USD')).toBe('12.50');
-    expect(formatMinor(500, 'JPY')).toBe('500');
-    expect(formatMinor(1234, 'KWD')).toBe('1.234');
   });
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { firstIssue } from '../../kernel/errors/index.js';
 import { prefixedUlid, safeText } from '../../kernel/schemas/index.js';
 import { paymentErrors } from './errors.js';
 
@@ -78,10 +79,6 @@ export const operationKeySchema = z
 export function validate<T>(schema: z.ZodType<T>, input: unknown): T {
   const r = schema.safeParse(input);
   if (r.success) return r.data;
-  const issue = r.error.issues[0]!;
-  const field = issue.path.join('.') || 'body';
-  throw paymentErrors.invalidRequest(`${field}: ${issue.message}`, {
-    integration: 'payments',
-    details: { field },
-  });
+  const { field, summary } = firstIssue(r.error, 'body');
+  throw paymentErrors.invalidRequest(summary, { details: { field } });
 }

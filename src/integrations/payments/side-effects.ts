@@ -1,23 +1,12 @@
-import { enqueue } from '../../kernel/store/outbox.js';
-import type { Queryable } from '../../kernel/store/store.js';
-import { enqueueNotification } from '../notifications/ledger.js';
-
 /**
- * What a succeeded payment or refund announces, written in the SAME transaction as the ledger update:
- * a receipt e-mail (through the notifications integration's ledger + outbox, only when the payment has a
- * `receiptEmail`) and a business metric row for `kafka:business_metrics` (it waits in the outbox until the
- * analytics transport is registered).
+ * What a succeeded payment or refund announces, written in the SAME transaction as the ledger update: a
+ * receipt e-mail through the notifications integration's public API (only when the payment has a
+ * `receiptEmail`), and a business metric through the analytics contract (protocols/analytics), which waits
+ * in the outbox until the analytics transport is registered.
  */
-export const BUSINESS_METRICS_DESTINATION = 'kafka:business_metrics';
-
-export interface BusinessMetric {
-  name: string;
-  value: number;
-  unit: string;
-  currency: string;
-  occurredAt: string;
-  attributes: Record<string, string>;
-}
+import type { Queryable } from '../../kernel/store/index.js';
+import { enqueueBusinessMetric } from '../../protocols/analytics/index.js';
+import { enqueueNotification } from '../notifications/index.js';
 
 /** `1250, 'USD'` → `12.50`; zero-decimal currencies (JPY) stay whole. */
 export function formatMinor(amount: number, currency: string): string {
@@ -27,71 +16,75 @@ export function formatMinor(amount: number, currency: string): string {
   return (amount / 10 ** digits).toFixed(digits);
 }
 
-export async function announcePaymentSucceeded(
+/** One succeeded money movement: what its receipt says and which metric it counts as. */
+interface Announcement {
+  /** The payment it belongs to: the receipt's correlation id and the metric's ordering key. */
+  paymentId: string;
+  amount: number;
+  currency: string;
+  /** Where the receipt goes; none is sent without it. */
+  receiptEmail: string | null;
+  receipt: { id: string; subject: string; template: string };
+  metric: { name: string; attributes: Record<string, string> };
+}
+
+async function announce(tx: Queryable, a: Announcement, at: Date): Promise<void> {
+  if (a.receiptEmail) {
+    await enqueueNotification(
+      tx,
+      {
+        channel: 'email',
+        to: a.receiptEmail,
+        subject: a.receipt.subject,
+        template: a.receipt.template,
+        variables: {
+          amount: formatMinor(a.amount, a.currency),
+          currency: a.currency,
+          paymentId: a.paymentId,
+        },
+      },
+      { id: a.receipt.id, correlationId: a.paymentId, now: at },
+    );
+  }
+  await enqueueBusinessMetric(tx, a.paymentId, {
+    name: a.metric.name,
+    value: a.amount,
+    unit: 'minor_units',
+    currency: a.currency,
+    occurredAt: at.toISOString(),
+    attributes: { ...a.metric.attributes, integration: 'payments' },
+  });
+}
+
+export function announcePaymentSucceeded(
   tx: Queryable,
   p: { id: string; amount: number; currency: string; receiptEmail: string | null },
   at: Date,
 ): Promise<void> {
-  if (p.receiptEmail) {
-    await enqueueNotification(
-      tx,
-      {
-        channel: 'email',
-        to: p.receiptEmail,
-        subject: 'Your payment receipt',
-        template: 'payment_receipt',
-        variables: { amount: formatMinor(p.amount, p.currency), currency: p.currency, paymentId: p.id },
-      },
-      { id: `ntf_receipt_${p.id}`, correlationId: p.id, now: at },
-    );
-  }
-  await enqueueMetric(tx, p.id, {
-    name: 'payment_succeeded',
-    value: p.amount,
-    unit: 'minor_units',
-    currency: p.currency,
-    occurredAt: at.toISOString(),
-    attributes: { paymentId: p.id, integration: 'payments' },
-  });
+  return announce(
+    tx,
+    {
+      ...p,
+      paymentId: p.id,
+      receipt: { id: `ntf_receipt_${p.id}`, subject: 'Your payment receipt', template: 'payment_receipt' },
+      metric: { name: 'payment_succeeded', attributes: { paymentId: p.id } },
+    },
+    at,
+  );
 }
 
-export async function announceRefundSucceeded(
+export function announceRefundSucceeded(
   tx: Queryable,
   r: { id: string; paymentId: string; amount: number; currency: string; receiptEmail: string | null },
   at: Date,
 ): Promise<void> {
-  if (r.receiptEmail) {
-    await enqueueNotification(
-      tx,
-      {
-        channel: 'email',
-        to: r.receiptEmail,
-        subject: 'Your refund',
-        template: 'refund_issued',
-        variables: {
-          amount: formatMinor(r.amount, r.currency),
-          currency: r.currency,
-          paymentId: r.paymentId,
-        },
-      },
-      { id: `ntf_refund_${r.id}`, correlationId: r.paymentId, now: at },
-    );
-  }
-  await enqueueMetric(tx, r.paymentId, {
-    name: 'refund_succeeded',
-    value: r.amount,
-    unit: 'minor_units',
-    currency: r.currency,
-    occurredAt: at.toISOString(),
-    attributes: { paymentId: r.paymentId, refundId: r.id, integration: 'payments' },
-  });
-}
-
-async function enqueueMetric(tx: Queryable, key: string, metric: BusinessMetric): Promise<void> {
-  await enqueue(tx, {
-    destination: BUSINESS_METRICS_DESTINATION,
-    key,
-    payload: metric,
-    headers: { 'x-message-type': 'business_metric.v1' },
-  });
+  return announce(
+    tx,
+    {
+      ...r,
+      receipt: { id: `ntf_refund_${r.id}`, subject: 'Your refund', template: 'refund_issued' },
+      metric: { name: 'refund_succeeded', attributes: { paymentId: r.paymentId, refundId: r.id } },
+    },
+    at,
+  );
 }

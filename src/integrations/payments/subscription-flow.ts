@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { hashRequest } from '../../kernel/store/idempotency.js';
-import type { Store } from '../../kernel/store/store.js';
+import type { Store } from '../../kernel/store/index.js';
+import { hashRequest } from '../../kernel/store/index.js';
 import { paymentErrors, toCareBridgeError } from './errors.js';
 import type { Processor } from './processor.js';
 import {

@@ -1,5 +1,6 @@
 import { monotonicFactory } from 'ulid';
-import type { Store } from '../../kernel/store/store.js';
+import type { Store } from '../../kernel/store/index.js';
+import { rowWhere } from './ledger-rows.js';
 import {
   type ProviderSubscription,
   SUBSCRIPTION_STATUSES,
@@ -11,6 +12,7 @@ const ulid = monotonicFactory();
 
 interface Row {
   id: string;
+  provider_idempotency_key: string;
   request_hash: string;
   customer_id: string;
   price_id: string;
@@ -103,37 +105,32 @@ export class SubscriptionLedger {
         requestHash: s.requestHash,
         providerKey: s.providerIdempotencyKey,
       };
-    const { rows } = await this.store.query<Row>(
-      'SELECT * FROM payment_subscriptions WHERE provider_idempotency_key = $1',
-      [s.providerIdempotencyKey],
-    );
+    const row = (await rowWhere<Row>(
+      this.store,
+      'payment_subscriptions',
+      'provider_idempotency_key',
+      s.providerIdempotencyKey,
+    ))!;
     return {
-      subscription: toSubscription(rows[0]!),
+      subscription: toSubscription(row),
       created: false,
-      requestHash: rows[0]!.request_hash,
+      requestHash: row.request_hash,
       providerKey: s.providerIdempotencyKey,
     };
   }
 
   async get(id: string): Promise<Subscription | undefined> {
-    const { rows } = await this.store.query<Row>('SELECT * FROM payment_subscriptions WHERE id = $1', [id]);
-    return rows[0] ? toSubscription(rows[0]) : undefined;
+    const row = await rowWhere<Row>(this.store, 'payment_subscriptions', 'id', id);
+    return row && toSubscription(row);
   }
 
   async key(id: string): Promise<string | undefined> {
-    const { rows } = await this.store.query<{ provider_idempotency_key: string }>(
-      'SELECT provider_idempotency_key FROM payment_subscriptions WHERE id = $1',
-      [id],
-    );
-    return rows[0]?.provider_idempotency_key;
+    return (await rowWhere<Row>(this.store, 'payment_subscriptions', 'id', id))?.provider_idempotency_key;
   }
 
   async findByProviderId(providerId: string): Promise<string | undefined> {
-    const { rows } = await this.store.query<{ id: string }>(
-      'SELECT id FROM payment_subscriptions WHERE provider_subscription_id = $1',
-      [providerId],
-    );
-    return rows[0]?.id;
+    return (await rowWhere<Row>(this.store, 'payment_subscriptions', 'provider_subscription_id', providerId))
+      ?.id;
   }
 
   /** Stores the processor's current view of the subscription. */

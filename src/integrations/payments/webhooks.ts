@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { isCareBridgeError } from '../../kernel/errors/index.js';
 import { opaqueToken, safeText } from '../../kernel/schemas/index.js';
-import type { Store } from '../../kernel/store/store.js';
+import type { Store } from '../../kernel/store/index.js';
 import type { Logger } from '../../kernel/telemetry/index.js';
 import { verifyWebhookSignature } from '../../protocols/signing/index.js';
 import { paymentErrors } from './errors.js';

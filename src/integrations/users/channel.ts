@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { Channel, type ChannelCredentials, type ChannelOptions, credentials } from '@grpc/grpc-js';
 import { USERS_SERVICES } from '../../protocols/proto/index.js';
 
@@ -35,10 +34,6 @@ export interface MethodDeadline {
 }
 
 const buf = (v: string | Buffer | undefined) => (v === undefined ? null : Buffer.from(v));
-
-/** Reads a PEM file named by a setting (undefined stays undefined). */
-export const readPem = (file: string | undefined): Buffer | undefined =>
-  file ? readFileSync(file) : undefined;
 
 /** A protobuf JSON Duration; grpc-js reads the fraction as nanoseconds, so it is padded to 9 digits. */
 function duration(ms: number): string {

@@ -6,16 +6,16 @@ const INTEGRATION = 'users';
 
 /** The identity integration's error codes (docs/errors.md, "Identity"). */
 export const usersErrors = {
-  invalidCredentials: errorFactory('USERS_INVALID_CREDENTIALS', 401, false),
-  accountLocked: errorFactory('USERS_ACCOUNT_LOCKED', 429, true),
-  unavailable: errorFactory('USERS_SERVICE_UNAVAILABLE', 503, true),
-  timeout: errorFactory('USERS_SERVICE_TIMEOUT', 504, true),
-  serviceAccountRejected: errorFactory('USERS_SERVICE_ACCOUNT_REJECTED', 502, false),
-  notFound: errorFactory('USERS_NOT_FOUND', 404, false),
-  invalidArgument: errorFactory('USERS_INVALID_ARGUMENT', 400, false),
-  upstream: errorFactory('USERS_UPSTREAM_ERROR', 502, true),
+  invalidCredentials: errorFactory('USERS_INVALID_CREDENTIALS', 401, false, INTEGRATION),
+  accountLocked: errorFactory('USERS_ACCOUNT_LOCKED', 429, true, INTEGRATION),
+  unavailable: errorFactory('USERS_SERVICE_UNAVAILABLE', 503, true, INTEGRATION),
+  timeout: errorFactory('USERS_SERVICE_TIMEOUT', 504, true, INTEGRATION),
+  serviceAccountRejected: errorFactory('USERS_SERVICE_ACCOUNT_REJECTED', 502, false, INTEGRATION),
+  notFound: errorFactory('USERS_NOT_FOUND', 404, false, INTEGRATION),
+  invalidArgument: errorFactory('USERS_INVALID_ARGUMENT', 400, false, INTEGRATION),
+  upstream: errorFactory('USERS_UPSTREAM_ERROR', 502, true, INTEGRATION),
   /** Sign-in only: its bulkhead is full, its breaker open, it timed out, or the service has no hashing slot. */
-  signInBusy: errorFactory('USERS_SIGN_IN_BUSY', 503, true),
+  signInBusy: errorFactory('USERS_SIGN_IN_BUSY', 503, true, INTEGRATION),
 } as const;
 
 function trailer(err: ServiceError, key: string): string | undefined {
@@ -35,7 +35,7 @@ export function isServiceError(err: unknown): err is ServiceError {
 
 /** The one place gRPC statuses become CareBridgeErrors. Upstream `details` stay in `cause`, never in the message. */
 export function toCareBridgeError(err: unknown, operation: string): CareBridgeError {
-  const extra = { integration: INTEGRATION, cause: err, details: { operation } };
+  const extra = { cause: err, details: { operation } };
   if (!isServiceError(err)) return usersErrors.upstream(`The user service call ${operation} failed.`, extra);
   const reason = trailer(err, ERROR_REASON_METADATA);
   switch (err.code) {

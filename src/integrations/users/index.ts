@@ -1,7 +1,8 @@
-export { readPem, serviceConfig, type UsersTlsOptions } from './channel.js';
+export type { UsersTlsOptions } from './channel.js';
 export { toCareBridgeError, usersErrors } from './errors.js';
 export { PermissionCache, type PermissionCacheOptions } from './permission-cache.js';
 export { type ServiceAccountCredentials, ServiceAccountSigner } from './service-account-signer.js';
+export { usersSettings } from './settings.js';
 export {
   type AuthenticatedUser,
   type BatchResult,

@@ -1,13 +1,24 @@
 export { FeatureFlags } from './flags.js';
-export { type Config, ConfigError, describeConfig, type LoadOptions, loadConfig, maskUrl } from './load.js';
 export {
+  ConfigError,
+  describeSettings,
+  type LoadOptions,
+  loadSettings,
+  maskUrl,
+  readSettingFile,
+} from './load.js';
+export { rejectUnknownOptions } from './options.js';
+export {
+  type ConfigOf,
   commaList,
   envBoolean,
   envInt,
   PROFILES,
   type Profile,
   type Setting,
+  type SettingTable,
   setting,
+  splitCommaList,
   urlOrSandbox,
 } from './setting.js';
-export { SETTINGS } from './settings/index.js';
+export { KERNEL_SETTINGS, type KernelConfig } from './settings/index.js';

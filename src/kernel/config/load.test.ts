@@ -3,14 +3,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConfigError, describeConfig, loadConfig, maskUrl } from './load.js';
+import { ConfigError, describeSettings, loadSettings, maskUrl } from './load.js';
 import { setting, urlOrSandbox } from './setting.js';
 import { coreSettings } from './settings/core.js';
+import { KERNEL_SETTINGS } from './settings/index.js';
 
 const nowhere = '/nonexistent-carebridge';
-const load = (env: Record<string, string>, cwd = nowhere) => loadConfig({ env, cwd });
+const load = (env: Record<string, string>, cwd = nowhere) => loadSettings(KERNEL_SETTINGS, { env, cwd });
+const describeConfig = (c: Parameters<typeof describeSettings>[1]) => describeSettings(KERNEL_SETTINGS, c);
 
-describe('loadConfig', () => {
+describe('loadSettings', () => {
   it('uses the development profile and its defaults when nothing is set', () => {
     const c = load({});
     expect(c.profile).toBe('development');
@@ -70,7 +72,7 @@ describe('loadConfig', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'cb-config-'));
     const file = path.join(dir, 'test.json');
     writeFileSync(file, JSON.stringify({ PORT: 9090, LOG_LEVEL: 'warn' }));
-    const c = loadConfig({
+    const c = loadSettings(KERNEL_SETTINGS, {
       env: { CAREBRIDGE_PROFILE: 'test', CAREBRIDGE_CONFIG_FILE: file, LOG_LEVEL: 'error' },
     });
     expect(c.port).toBe(9090);
@@ -109,10 +111,9 @@ describe('loadConfig', () => {
         description: 'test',
       }),
     };
-    const prod = (env: Record<string, string>) => <Record<string, unknown>>loadConfig({
+    const prod = (env: Record<string, string>) => <Record<string, unknown>>loadSettings(settings, {
         env: { CAREBRIDGE_PROFILE: 'production', API_SECRET: 's3cret-value', ...env },
         cwd: nowhere,
-        settings,
       });
 
     it('accepts TLS targets and explicit secrets', () => {
@@ -138,7 +139,7 @@ describe('loadConfig', () => {
 
     it('refuses default secrets', () => {
       const env = { CAREBRIDGE_PROFILE: 'production', BROKER_URL: 'https://b' };
-      expect(() => loadConfig({ env, cwd: nowhere, settings })).toThrow(
+      expect(() => loadSettings(settings, { env, cwd: nowhere })).toThrow(
         /API_SECRET: production refuses the default secret/,
       );
     });

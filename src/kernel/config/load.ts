@@ -1,14 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { z } from 'zod';
-import { maskCredentials } from '../telemetry/redaction.js';
-import { PROFILES, type Profile, type Setting } from './setting.js';
-import { SETTINGS } from './settings/index.js';
-
-type Settings = typeof SETTINGS;
-export type Config = { readonly profile: Profile } & {
-  readonly [K in keyof Settings]: Settings[K] extends Setting<infer S> ? z.output<S> : never;
-};
+import { firstIssue } from '../errors/index.js';
+import { maskCredentials } from '../telemetry/index.js';
+import { type ConfigOf, PROFILES, type Profile, type Setting, type SettingTable } from './setting.js';
 
 /** Thrown for any invalid or unknown setting; the CLI prints `message` alone and exits 2. */
 export class ConfigError extends Error {
@@ -20,22 +14,27 @@ export interface LoadOptions {
   /** Per-profile JSON file; default `config/<profile>.json` when it exists, or `CAREBRIDGE_CONFIG_FILE`. */
   file?: string;
   cwd?: string;
-  /** The settings table (tests pass a small one); default every setting CareBridge knows. */
-  settings?: Record<string, Setting>;
 }
 
 const META_VARS = new Set(['CAREBRIDGE_PROFILE', 'CAREBRIDGE_CONFIG_FILE']);
 const SANDBOX_HOST = /^(sandbox)$/;
 const PLAINTEXT = /^(http|amqp|ws|redis|kafka):\/\//i;
 
-function readSecretFile(envName: string, file: string): string {
+/**
+ * Reads a file a setting names (a secret, a PEM certificate or key); unset stays undefined, and a file that
+ * cannot be read is a ConfigError naming the setting, so start-up stops with one line saying which.
+ */
+export function readSettingFile(name: string, file: string | undefined): Buffer | undefined {
+  if (!file) return undefined;
   try {
-    return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    return readFileSync(file);
   } catch (err) {
-    throw new ConfigError(
-      `${envName}_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
-    );
+    throw new ConfigError(`${name}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
+}
+
+function readSecretFile(envName: string, file: string): string {
+  return (readSettingFile(`${envName}_FILE`, file) as Buffer).toString('utf8').replace(/\r?\n$/, '');
 }
 
 function loadFile(file: string): Record<string, unknown> {
@@ -57,10 +56,11 @@ function describeValue(v: unknown): string {
 }
 
 /**
- * Loads and validates the whole configuration once. Precedence: environment > per-profile file > default.
- * Unknown `CAREBRIDGE_*` variables and unknown file keys are refused, so a typo cannot go unnoticed.
+ * Loads and validates a whole table of settings once (`cli/config.ts` passes every setting CareBridge knows).
+ * Precedence: environment > per-profile file > default. Unknown `CAREBRIDGE_*` variables and unknown file
+ * keys are refused, so a typo cannot go unnoticed.
  */
-export function loadConfig(opts: LoadOptions = {}): Config {
+export function loadSettings<S extends SettingTable>(settings: S, opts: LoadOptions = {}): ConfigOf<S> {
   const env = opts.env ?? process.env;
   const rawProfile = env.CAREBRIDGE_PROFILE ?? 'development';
   if (!PROFILES.includes(rawProfile as Profile)) {
@@ -70,8 +70,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   }
   const profile = rawProfile as Profile;
   const byEnv = new Map<string, [string, Setting]>();
-  for (const [key, s] of Object.entries(opts.settings ?? SETTINGS) as [string, Setting][])
-    byEnv.set(s.env, [key, s]);
+  for (const [key, s] of Object.entries(settings) as [string, Setting][]) byEnv.set(s.env, [key, s]);
 
   for (const name of Object.keys(env)) {
     if (!name.startsWith('CAREBRIDGE_') || META_VARS.has(name)) continue;
@@ -112,8 +111,8 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     }
     const parsed = s.schema.safeParse(raw);
     if (!parsed.success) {
-      const msg = parsed.error.issues[0]?.message ?? 'invalid value';
-      problems.push(`${envName}: ${msg}${s.secret ? '' : `, got ${describeValue(raw)}`}`);
+      const { message } = firstIssue(parsed.error, envName);
+      problems.push(`${envName}: ${message}${s.secret ? '' : `, got ${describeValue(raw)}`}`);
       continue;
     }
     if (profile === 'production') {
@@ -147,7 +146,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   }
 
   if (problems.length > 0) throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
-  return Object.freeze(out) as Config;
+  return Object.freeze(out) as ConfigOf<S>;
 }
 
 function defaultFor(s: Setting, profile: Profile): unknown {
@@ -164,9 +163,12 @@ function defaultFor(s: Setting, profile: Profile): unknown {
 }
 
 /** The effective configuration with every secret masked (for `carebridge config` and start-up logs). */
-export function describeConfig(config: Config): Record<string, unknown> {
+export function describeSettings(
+  settings: SettingTable,
+  config: { readonly profile: Profile },
+): Record<string, unknown> {
   const out: Record<string, unknown> = { CAREBRIDGE_PROFILE: config.profile };
-  for (const [key, s] of Object.entries(SETTINGS) as [string, Setting][]) {
+  for (const [key, s] of Object.entries(settings)) {
     const v = (config as unknown as Record<string, unknown>)[key];
     // A secret URL (DATABASE_URL, REDIS_URL) shows its address; only the credentials in it are masked.
     out[s.env] = s.secret && v !== undefined && !isUrl(v) ? '********' : maskUrl(v);

@@ -25,6 +25,14 @@ export function setting<S extends z.ZodType>(s: Setting<S>): Setting<S> {
   return s;
 }
 
+/** A table of settings by config key (`paymentsBaseUrl: setting({ env: 'PAYMENTS_BASE_URL', … })`). */
+export type SettingTable = Record<string, Setting>;
+
+/** The validated configuration a table of settings loads into: one typed, read-only value per key. */
+export type ConfigOf<S> = { readonly profile: Profile } & {
+  readonly [K in keyof S]: S[K] extends Setting<infer Z> ? z.output<Z> : never;
+};
+
 /** Booleans from the environment: true/false/1/0/yes/no, case-insensitive. */
 export const envBoolean = z.preprocess(
   (v) => {

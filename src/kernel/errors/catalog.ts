@@ -8,12 +8,20 @@ type Extra = Omit<CareBridgeErrorOptions, 'code' | 'httpStatus' | 'retryable' | 
 
 /**
  * Declares one stable error code. Every code declared through errorFactory in src/ must be documented in
- * docs/errors.md (test/docs/error-codes.test.ts scans for it).
+ * docs/errors.md (test/docs/error-codes.test.ts scans for it). An integration's catalogue passes its name
+ * once here, so no error it raises needs `integration` spelled out again.
  */
 export const errorFactory =
-  (code: string, httpStatus: number, retryable: boolean) =>
+  (code: string, httpStatus: number, retryable: boolean, integration?: string) =>
   (message: string, extra: Extra = {}): CareBridgeError =>
-    new CareBridgeError({ code, httpStatus, retryable, message, ...extra });
+    new CareBridgeError({
+      code,
+      httpStatus,
+      retryable,
+      message,
+      ...(integration ? { integration } : {}),
+      ...extra,
+    });
 
 export const errors = {
   validation: errorFactory('VALIDATION_FAILED', 400, false),

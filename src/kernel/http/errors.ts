@@ -1,6 +1,5 @@
 import { type CareBridgeError, errors } from '../errors/index.js';
-import { resilienceErrors } from '../resilience/errors.js';
-import { parseRetryAfter } from '../resilience/retry-after.js';
+import { parseRetryAfter, resilienceErrors } from '../resilience/index.js';
 import { ResponseTooLarge } from './exchange.js';
 import type { HttpResponse } from './types.js';
 

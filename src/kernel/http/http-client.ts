@@ -1,8 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import type { Counter, Histogram } from 'prom-client';
 import { Pool } from 'undici';
+import { rejectUnknownOptions } from '../config/index.js';
 import type { Logger, Metrics } from '../telemetry/index.js';
-import { BatchedSeries } from '../telemetry/metric-batch.js';
+import { BatchedSeries } from '../telemetry/index.js';
 import { networkError } from './errors.js';
 import { Exchange, type ExchangeFailure, type RawAnswer } from './exchange.js';
 import { childTraceparent } from './trace-context.js';
@@ -96,35 +97,37 @@ export class HttpClient {
   private readonly maxResponseBytes: number;
   private closed = false;
 
-  constructor(private readonly o: HttpClientOptions) {
-    for (const k of Object.keys(o))
-      if (!KNOWN_OPTIONS.has(k)) throw new RangeError(`HttpClient: unknown option "${k}"`);
-    this.baseUrl = new URL(o.baseUrl.endsWith('/') ? o.baseUrl : `${o.baseUrl}/`);
+  constructor(private readonly options: HttpClientOptions) {
+    rejectUnknownOptions('HttpClient', options, KNOWN_OPTIONS);
+    this.baseUrl = new URL(options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`);
     if (!['http:', 'https:'].includes(this.baseUrl.protocol))
       throw new RangeError(`HttpClient: baseUrl must be http(s), got ${this.baseUrl.protocol}`);
-    if (o.connections !== undefined && !(Number.isInteger(o.connections) && o.connections >= 1)) {
+    if (
+      options.connections !== undefined &&
+      !(Number.isInteger(options.connections) && options.connections >= 1)
+    ) {
       throw new RangeError('HttpClient: connections must be a positive integer');
     }
-    this.maxResponseBytes = o.maxResponseBytes ?? 16 * 1024 * 1024;
+    this.maxResponseBytes = options.maxResponseBytes ?? 16 * 1024 * 1024;
     if (!(Number.isInteger(this.maxResponseBytes) && this.maxResponseBytes >= 0)) {
       throw new RangeError('HttpClient: maxResponseBytes must be a non-negative integer');
     }
     this.basePath = this.baseUrl.pathname;
     this.origin = this.baseUrl.origin;
-    this.integration = o.integration;
+    this.integration = options.integration;
     const labels = ['integration', 'operation', 'outcome'] as const;
-    this.requests = o.metrics.counter(
+    this.requests = options.metrics.counter(
       'carebridge_http_client_requests_total',
       'Outbound HTTP requests (attempts) by outcome.',
       labels,
     );
-    this.duration = o.metrics.histogram(
+    this.duration = options.metrics.histogram(
       'carebridge_http_client_request_duration_seconds',
       'Duration of outbound HTTP attempts, body read included.',
       labels,
       [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     );
-    this.debug = o.logger.isLevelEnabled?.('debug') ?? false;
+    this.debug = options.logger.isLevelEnabled?.('debug') ?? false;
   }
 
   request<T = unknown>(req: HttpRequest): Promise<HttpResponse<T>> {
@@ -132,7 +135,7 @@ export class HttpClient {
     const target = this.targetFor(req);
     const headers: Record<string, string> = { accept: 'application/json' };
     if (req.headers) for (const k in req.headers) headers[k.toLowerCase()] = req.headers[k] as string;
-    if (this.o.userAgent) headers['user-agent'] = this.o.userAgent;
+    if (this.options.userAgent) headers['user-agent'] = this.options.userAgent;
     let body: Buffer | undefined;
     if (req.json !== undefined) {
       body = Buffer.from(JSON.stringify(req.json));
@@ -151,13 +154,13 @@ export class HttpClient {
       req.idempotencyKey,
     );
     // Without a signer that can refresh, the answer is the first send's: no extra async frame for it.
-    if (!this.o.signer?.refreshOnUnauthorized) return this.send<T>(signable, req);
+    if (!this.options.signer?.refreshOnUnauthorized) return this.send<T>(signable, req);
     return this.sendWithRefresh<T>(signable, req);
   }
 
   private async sendWithRefresh<T>(signable: Signable, req: HttpRequest): Promise<HttpResponse<T>> {
     let res = await this.send<T>(signable, req);
-    if (res.status === 401 && (await this.o.signer?.refreshOnUnauthorized?.(signable))) {
+    if (res.status === 401 && (await this.options.signer?.refreshOnUnauthorized?.(signable))) {
       res = await this.send<T>(signable, req);
     }
     return res;
@@ -167,7 +170,7 @@ export class HttpClient {
   private send<T>(signable: Signable, req: HttpRequest): Promise<HttpResponse<T>> {
     try {
       signable.headers.traceparent = childTraceparent(req.traceparent);
-      const signing = this.o.signer?.sign(signable);
+      const signing = this.options.signer?.sign(signable);
       if (signing) return signing.then(() => this.exchange<T>(signable, req));
       return this.exchange<T>(signable, req);
     } catch (err) {
@@ -246,7 +249,7 @@ export class HttpClient {
 
   private log(signable: Signable, req: HttpRequest, outcome: number | string, started: number): void {
     // The query string stays out of logs (it can carry identifiers); headers go through the logger's redaction.
-    this.o.logger.debug(
+    this.options.logger.debug(
       {
         integration: this.integration,
         operation: req.operation,
@@ -288,10 +291,10 @@ export class HttpClient {
   private poolFor(origin: string): Pool {
     let pool = this.pools.get(origin);
     if (!pool) {
-      const tls = this.o.tls ?? {};
-      const socketTimeout = this.o.socketTimeoutMs ?? 300_000;
+      const tls = this.options.tls ?? {};
+      const socketTimeout = this.options.socketTimeoutMs ?? 300_000;
       pool = new Pool(origin, {
-        connections: this.o.connections ?? 64,
+        connections: this.options.connections ?? 64,
         keepAliveTimeout: 30_000,
         headersTimeout: socketTimeout,
         bodyTimeout: socketTimeout,

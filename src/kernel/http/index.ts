@@ -1,5 +1,4 @@
-export { type ApiKeySignerOptions, apiKeySigner, chainSigners } from './auth/api-key.js';
-export { bodySha256, type HmacSignerOptions, hmacSha256, hmacSigner, safeEqual } from './auth/hmac.js';
+export { type ApiKeySignerOptions, apiKeySigner } from './auth/api-key.js';
 export {
   type ClientAuthMethod,
   OAuth2ClientCredentials,

@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { Counter } from 'prom-client';
-import { hashRequest } from '../store/idempotency.js';
+import { hashRequest } from '../store/index.js';
 import type { Metrics } from '../telemetry/index.js';
 
 export interface ResponseCacheOptions {
@@ -42,19 +42,20 @@ export class ResponseCache<V extends NonNullable<unknown>> {
   private readonly now: () => number;
   private readonly requests: Counter<'cache' | 'outcome'>;
 
-  constructor(private readonly o: ResponseCacheOptions) {
-    if (!(o.max >= 1 && o.ttlMs > 0)) throw new RangeError('ResponseCache: max must be >= 1 and ttlMs > 0');
-    this.now = o.now ?? Date.now;
+  constructor(private readonly options: ResponseCacheOptions) {
+    if (!(options.max >= 1 && options.ttlMs > 0))
+      throw new RangeError('ResponseCache: max must be >= 1 and ttlMs > 0');
+    this.now = options.now ?? Date.now;
     this.lru = new LRUCache<string, Entry<V>>({
-      max: o.max,
-      ...(o.maxSizeBytes
+      max: options.max,
+      ...(options.maxSizeBytes
         ? {
-            maxSize: o.maxSizeBytes,
+            maxSize: options.maxSizeBytes,
             sizeCalculation: (e: Entry<V>) => Math.max(1, JSON.stringify(e.value)?.length ?? 1),
           }
         : {}),
     });
-    this.requests = o.metrics.counter(
+    this.requests = options.metrics.counter(
       'carebridge_resilience_cache_requests_total',
       'Cache lookups by outcome.',
       ['cache', 'outcome'],
@@ -78,16 +79,16 @@ export class ResponseCache<V extends NonNullable<unknown>> {
     const key = ResponseCache.key(parts);
     const hit = this.lru.get(key);
     const now = this.now();
-    if (hit && now - hit.storedAt < this.o.ttlMs) {
-      this.requests.inc({ cache: this.o.name, outcome: 'hit' });
+    if (hit && now - hit.storedAt < this.options.ttlMs) {
+      this.requests.inc({ cache: this.options.name, outcome: 'hit' });
       return { value: hit.value, stale: false, ageMs: now - hit.storedAt };
     }
     const running = this.inflight.get(key);
     if (running) {
-      this.requests.inc({ cache: this.o.name, outcome: 'coalesced' });
+      this.requests.inc({ cache: this.options.name, outcome: 'coalesced' });
       return running;
     }
-    this.requests.inc({ cache: this.o.name, outcome: 'miss' });
+    this.requests.inc({ cache: this.options.name, outcome: 'miss' });
     const p = this.load(key, load).finally(() => this.inflight.delete(key));
     this.inflight.set(key, p);
     return p;
@@ -110,8 +111,8 @@ export class ResponseCache<V extends NonNullable<unknown>> {
     } catch (err) {
       const old = this.lru.get(key);
       const age = old ? this.now() - old.storedAt : Number.POSITIVE_INFINITY;
-      if (old && age < this.o.ttlMs + (this.o.staleIfErrorMs ?? 0)) {
-        this.requests.inc({ cache: this.o.name, outcome: 'stale' });
+      if (old && age < this.options.ttlMs + (this.options.staleIfErrorMs ?? 0)) {
+        this.requests.inc({ cache: this.options.name, outcome: 'stale' });
         return { value: old.value, stale: true, ageMs: age };
       }
       throw err;

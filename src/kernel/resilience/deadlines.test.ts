@@ -1,12 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { useFakeTimers } from '../../../test/support/fake-timers.js';
 import { DeadlineNode, type DeadlineOwner, DeadlineTimer } from './deadlines.js';
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+useFakeTimers();
 
 /** An owner that records when (fake clock) and which of its nodes came due. */
 function recorder() {

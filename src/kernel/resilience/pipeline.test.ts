@@ -1,4 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { useFakeTimers } from '../../../test/support/fake-timers.js';
 import { CareBridgeError, errors } from '../errors/index.js';
 import { HealthRegistry, Metrics } from '../telemetry/index.js';
 import { createLogger } from '../telemetry/logger.js';
@@ -42,12 +43,7 @@ function scripted(steps: Array<Error | string>) {
   return { fn, calls };
 }
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+useFakeTimers();
 
 describe('retry', () => {
   it('retries retryable failures of an idempotent call with growing backoff, then succeeds', async () => {
@@ -259,7 +255,7 @@ describe('circuit breaker', () => {
     for (let i = 0; i < 10; i++) {
       await expect(
         callerErrors.execute(async () => Promise.reject(errors.validation('x'))),
-      ).rejects.toBeDefined();
+      ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
     }
     expect(callerErrors.breakerState).toBe('closed');
     const { p } = make({ retry: false, breaker });

@@ -81,32 +81,34 @@ class ResiliencePipeline<T> implements Pipeline {
   private readonly telemetry: PipelineTelemetry;
   private readonly deadlines: CallDeadlines;
 
-  constructor(private readonly o: PipelineOptions<T>) {
-    this.retryOpts = o.retry === false ? undefined : { ...DEFAULT_RETRY, ...(o.retry ?? {}) };
+  constructor(private readonly options: PipelineOptions<T>) {
+    this.retryOpts = options.retry === false ? undefined : { ...DEFAULT_RETRY, ...(options.retry ?? {}) };
     if (
       this.retryOpts &&
       !(Number.isInteger(this.retryOpts.maxAttempts) && this.retryOpts.maxAttempts >= 1)
     ) {
       throw new RangeError(
-        `pipeline ${o.integration}.${o.operation}: retry.maxAttempts must be an integer >= 1`,
+        `pipeline ${options.integration}.${options.operation}: retry.maxAttempts must be an integer >= 1`,
       );
     }
     // Retrying is on only with a second attempt to make; maxAttempts 1 behaves like `retry: false`.
     if (this.retryOpts && this.retryOpts.maxAttempts < 2) this.retryOpts = undefined;
-    this.totalMs = o.totalTimeoutMs ?? 15_000;
-    this.attemptMs = o.attemptTimeoutMs ?? 5_000;
+    this.totalMs = options.totalTimeoutMs ?? 15_000;
+    this.attemptMs = options.attemptTimeoutMs ?? 5_000;
     if (!(this.totalMs > 0 && this.attemptMs > 0)) throw new RangeError('pipeline: timeouts must be > 0');
-    this.telemetry = new PipelineTelemetry(o);
+    this.telemetry = new PipelineTelemetry(options);
     const timer = new DeadlineTimer();
     this.deadlines = { total: timer.list(this.totalMs), attempt: timer.list(this.attemptMs) };
     this.breaker =
-      o.breaker instanceof CircuitBreaker
-        ? o.breaker
-        : o.breaker === false
+      options.breaker instanceof CircuitBreaker
+        ? options.breaker
+        : options.breaker === false
           ? undefined
-          : new CircuitBreaker({ ...o, breaker: o.breaker ?? DEFAULT_BREAKER });
+          : new CircuitBreaker({ ...options, breaker: options.breaker ?? DEFAULT_BREAKER });
     this.breaker?.onStateChange((state) => this.telemetry.emit({ type: 'breaker', state }));
-    this.bulkhead = o.bulkhead ? new Bulkhead(o.bulkhead.limit, o.bulkhead.queue ?? 0) : undefined;
+    this.bulkhead = options.bulkhead
+      ? new Bulkhead(options.bulkhead.limit, options.bulkhead.queue ?? 0)
+      : undefined;
   }
 
   get breakerState(): BreakerState {
@@ -126,11 +128,11 @@ class ResiliencePipeline<T> implements Pipeline {
    * bulkhead slot (see `settled`), so no wrapper promise sits between the caller and the attempts.
    */
   execute<R>(fn: (ctx: AttemptContext) => Promise<R>, opts: ExecuteOptions = {}): Promise<R> {
-    this.o.budget?.recordRequest();
+    this.options.budget?.recordRequest();
     const call = new CallBudget(this.deadlines, this, performance.now());
     const result = call.result<R>();
     void this.run(fn, opts, call);
-    return this.o.fallback ? this.withFallback(result) : result;
+    return this.options.fallback ? this.withFallback(result) : result;
   }
 
   private async withFallback<R>(result: Promise<R>): Promise<R> {
@@ -139,7 +141,7 @@ class ResiliencePipeline<T> implements Pipeline {
     } catch (e) {
       const err = e as CareBridgeError;
       this.telemetry.emit({ type: 'fallback', code: err.code });
-      return (await (this.o.fallback as (err: CareBridgeError) => Promise<T> | T)(err)) as unknown as R;
+      return (await (this.options.fallback as (err: CareBridgeError) => Promise<T> | T)(err)) as unknown as R;
     }
   }
 
@@ -185,7 +187,7 @@ class ResiliencePipeline<T> implements Pipeline {
             options: retryOpts,
             idempotent: opts.idempotent === true,
             remainingMs: call.deadline - performance.now(),
-            budget: this.o.budget,
+            budget: this.options.budget,
           });
           const code = codeOf(e);
           if (!decision.retry) {
@@ -219,7 +221,7 @@ class ResiliencePipeline<T> implements Pipeline {
     call: CallBudget,
   ): Promise<R> {
     // The attempt timeout starts only once the permit is held.
-    if (this.o.rateLimiter) await this.o.rateLimiter.acquire(call.signal);
+    if (this.options.rateLimiter) await this.options.rateLimiter.acquire(call.signal);
     const ctrl = call.startAttempt();
     try {
       return await fn({ signal: ctrl.signal, attempt });
@@ -235,9 +237,9 @@ class ResiliencePipeline<T> implements Pipeline {
   private timeoutError(total: boolean): CareBridgeError {
     return errors.upstreamTimeout(
       total
-        ? `${this.o.integration} did not answer within the ${this.totalMs} ms budget.`
-        : `${this.o.integration} did not answer within ${this.attemptMs} ms.`,
-      { integration: this.o.integration },
+        ? `${this.options.integration} did not answer within the ${this.totalMs} ms budget.`
+        : `${this.options.integration} did not answer within ${this.attemptMs} ms.`,
+      { integration: this.options.integration },
     );
   }
 
@@ -249,17 +251,17 @@ class ResiliencePipeline<T> implements Pipeline {
         at === undefined ? undefined : Math.max(1, Math.ceil((at - Date.now()) / 1000));
       this.telemetry.emit({ type: 'rejected', code: 'CIRCUIT_OPEN' });
       return errors.circuitOpen(
-        `${this.o.integration} is failing; calls are paused while its circuit breaker is open.`,
+        `${this.options.integration} is failing; calls are paused while its circuit breaker is open.`,
         {
-          integration: this.o.integration,
+          integration: this.options.integration,
           retryAfterSeconds,
         },
       );
     }
     if (isBulkheadRejectedError(raw)) {
       this.telemetry.emit({ type: 'rejected', code: 'BULKHEAD_FULL' });
-      return errors.bulkheadFull(`Too many calls to ${this.o.integration} are in flight.`, {
-        integration: this.o.integration,
+      return errors.bulkheadFull(`Too many calls to ${this.options.integration} are in flight.`, {
+        integration: this.options.integration,
       });
     }
     if (isTaskCancelledError(raw)) return this.timeoutError(true);

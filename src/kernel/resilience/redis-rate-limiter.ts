@@ -52,11 +52,11 @@ export class RedisTokenBucket implements RateLimiter {
   private waiting = 0;
   private readonly watch: RedisWatch;
 
-  constructor(private readonly o: RedisTokenBucketOptions) {
-    if (!(o.ratePerSecond > 0)) throw new RangeError('RedisTokenBucket: ratePerSecond must be > 0');
-    this.watch = RedisWatch.of(o.redis, o.logger);
-    this.burst = o.burst ?? Math.max(1, o.ratePerSecond);
-    this.key = `carebridge:ratelimit:${o.name}`;
+  constructor(private readonly options: RedisTokenBucketOptions) {
+    if (!(options.ratePerSecond > 0)) throw new RangeError('RedisTokenBucket: ratePerSecond must be > 0');
+    this.watch = RedisWatch.of(options.redis, options.logger);
+    this.burst = options.burst ?? Math.max(1, options.ratePerSecond);
+    this.key = `carebridge:ratelimit:${options.name}`;
   }
 
   /** Readiness of the Redis behind this bucket (PING; down with the reason in words). */
@@ -68,15 +68,15 @@ export class RedisTokenBucket implements RateLimiter {
     let queued = false;
     try {
       for (;;) {
-        if (signal?.aborted) throw aborted(this.o.name);
+        if (signal?.aborted) throw aborted(this.options.name);
         const wait = await this.take();
         if (wait === 0) return;
         if (!queued) {
-          if (this.waiting >= (this.o.maxQueue ?? 100)) {
+          if (this.waiting >= (this.options.maxQueue ?? 100)) {
             throw resilienceErrors.rateLimitQueueFull(
-              `The outbound rate limit of ${this.o.name} is saturated; try again later.`,
+              `The outbound rate limit of ${this.options.name} is saturated; try again later.`,
               {
-                retryAfterSeconds: Math.max(1, Math.ceil((this.waiting + 1) / this.o.ratePerSecond)),
+                retryAfterSeconds: Math.max(1, Math.ceil((this.waiting + 1) / this.options.ratePerSecond)),
                 details: { notSent: true },
               },
             );
@@ -84,7 +84,7 @@ export class RedisTokenBucket implements RateLimiter {
           queued = true;
           this.waiting++;
         }
-        await sleep(wait, signal, this.o.name);
+        await sleep(wait, signal, this.options.name);
       }
     } finally {
       if (queued) this.waiting--;
@@ -94,12 +94,18 @@ export class RedisTokenBucket implements RateLimiter {
   private async take(): Promise<number> {
     try {
       return Number(
-        await this.o.redis.eval(SCRIPT, 1, this.key, String(this.o.ratePerSecond), String(this.burst)),
+        await this.options.redis.eval(
+          SCRIPT,
+          1,
+          this.key,
+          String(this.options.ratePerSecond),
+          String(this.burst),
+        ),
       );
     } catch (err) {
       // Warned once per reason, in words, by the watch (it was one warning per call, saying only "unreachable").
       this.watch.failed(err);
-      if (this.o.onRedisError === 'deny') {
+      if (this.options.onRedisError === 'deny') {
         throw errors.dependencyDown('The shared rate limiter is unavailable.', {
           cause: err,
           details: { notSent: true },

@@ -1,6 +1,6 @@
 import type { Counter, Histogram } from 'prom-client';
 import type { Logger, Metrics } from '../telemetry/index.js';
-import { BatchedSeries } from '../telemetry/metric-batch.js';
+import { BatchedSeries } from '../telemetry/index.js';
 import type { BreakerState } from './breaker.js';
 
 export type PipelineEvent =

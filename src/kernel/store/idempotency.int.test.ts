@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { dropTestSchemas, storeFactories } from '../../../test/support/stores.js';
+import { dropTestSchemas, storeFactories, withStore } from '../../../test/support/stores.js';
 import { hashRequest, IdempotencyStore } from './idempotency.js';
 
 afterAll(dropTestSchemas);
@@ -14,8 +14,7 @@ describe('hashRequest', () => {
 
 describe.each(storeFactories)('idempotency keys on $name', (factory) => {
   it('starts once, reports in-flight, then replays the stored answer', async () => {
-    const store = await factory.open();
-    try {
+    await withStore(factory, async (store) => {
       const keys = new IdempotencyStore(store);
       expect(await keys.begin('pay', 'k1', 'h1')).toEqual({ kind: 'started' });
       expect(await keys.begin('pay', 'k1', 'h1')).toEqual({ kind: 'in_flight' });
@@ -30,27 +29,21 @@ describe.each(storeFactories)('idempotency keys on $name', (factory) => {
       });
       // Scopes are independent.
       expect(await keys.begin('refund', 'k1', 'h1')).toEqual({ kind: 'started' });
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('refuses the same key with a different request, in flight or completed', async () => {
-    const store = await factory.open();
-    try {
+    await withStore(factory, async (store) => {
       const keys = new IdempotencyStore(store);
       await keys.begin('pay', 'k', 'h1');
       expect(await keys.begin('pay', 'k', 'h2')).toEqual({ kind: 'conflict' });
       await keys.complete('pay', 'k', { status: 201, body: {} });
       expect(await keys.begin('pay', 'k', 'h2')).toEqual({ kind: 'conflict' });
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('lets the same request take over a claim whose lock expired (a crashed request)', async () => {
-    const store = await factory.open();
-    try {
+    await withStore(factory, async (store) => {
       let now = new Date('2026-01-01T00:00:00Z');
       const keys = new IdempotencyStore(store, { lockSeconds: 30, now: () => now });
       await keys.begin('pay', 'k', 'h');
@@ -59,14 +52,11 @@ describe.each(storeFactories)('idempotency keys on $name', (factory) => {
       now = new Date('2026-01-01T00:00:31Z');
       expect(await keys.begin('pay', 'k', 'h2')).toEqual({ kind: 'conflict' });
       expect(await keys.begin('pay', 'k', 'h')).toEqual({ kind: 'started' });
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('keeps answers at least 24 h, then forgets them', async () => {
-    const store = await factory.open();
-    try {
+    await withStore(factory, async (store) => {
       let now = new Date('2026-01-01T00:00:00Z');
       const keys = new IdempotencyStore(store, { now: () => now });
       await keys.begin('pay', 'k', 'h');
@@ -78,14 +68,11 @@ describe.each(storeFactories)('idempotency keys on $name', (factory) => {
       expect(await keys.purgeExpired()).toBe(1);
       expect(await keys.begin('pay', 'k', 'other')).toEqual({ kind: 'started' });
       expect(() => new IdempotencyStore(store, { ttlSeconds: 3600 })).toThrow(RangeError);
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('frees a released claim and stores an answer inside the business transaction', async () => {
-    const store = await factory.open();
-    try {
+    await withStore(factory, async (store) => {
       const keys = new IdempotencyStore(store);
       await keys.begin('pay', 'k', 'h');
       await keys.release('pay', 'k');
@@ -97,8 +84,6 @@ describe.each(storeFactories)('idempotency keys on $name', (factory) => {
         }),
       ).rejects.toThrow('rollback');
       expect(await keys.begin('pay', 'k', 'h2')).toEqual({ kind: 'in_flight' });
-    } finally {
-      await store.close();
-    }
+    });
   });
 });

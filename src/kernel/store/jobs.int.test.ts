@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { dropTestSchemas, storeFactories } from '../../../test/support/stores.js';
+import { dropTestSchemas, postgresStores, storeFactories, withStore } from '../../../test/support/stores.js';
 import { errors } from '../errors/index.js';
 import { HealthRegistry, Metrics } from '../telemetry/index.js';
 import { createLogger } from '../telemetry/logger.js';
@@ -22,8 +22,7 @@ const job = async (s: Store, id: string) =>
 
 describe.each(storeFactories)('jobs on $name', (factory) => {
   it('runs a job only once it is due', async () => {
-    const store = await factory.open();
-    try {
+    await withStore(factory, async (store) => {
       const ran: unknown[] = [];
       const r = runner(store, { poll: async (j) => void ran.push(j.payload) });
       const { id } = await scheduleJob(store, { kind: 'poll', payload: { claim: 'c1' }, delayMs: 60_000 });
@@ -33,14 +32,11 @@ describe.each(storeFactories)('jobs on $name', (factory) => {
       expect(ran).toEqual([{ claim: 'c1' }]);
       expect((await job(store, id))?.status).toBe('done');
       expect(await r.runOnce()).toBe(0);
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('retries a failing job with backoff and marks it dead after maxAttempts', async () => {
-    const store = await factory.open();
-    try {
+    await withStore(factory, async (store) => {
       let calls = 0;
       const r = runner(store, {
         flaky: async () => {
@@ -58,14 +54,11 @@ describe.each(storeFactories)('jobs on $name', (factory) => {
       }
       expect(calls).toBe(3);
       expect((await job(store, id))?.status).toBe('dead');
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('marks a job dead at once on a non-retryable error, and reschedules a polling job as success', async () => {
-    const store = await factory.open();
-    try {
+    await withStore(factory, async (store) => {
       let polls = 0;
       const r = runner(store, {
         bad: async () => {
@@ -87,14 +80,11 @@ describe.each(storeFactories)('jobs on $name', (factory) => {
       }
       expect(polls).toBe(3);
       expect((await job(store, poll.id))?.status).toBe('done');
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('keeps one unfinished job per dedupe key and allows a new one after it finished', async () => {
-    const store = await factory.open();
-    try {
+    await withStore(factory, async (store) => {
       const a = await scheduleJob(store, { kind: 'poll', payload: 1, dedupeKey: 'claim:c1' });
       const b = await scheduleJob(store, { kind: 'poll', payload: 2, dedupeKey: 'claim:c1' });
       expect(b).toEqual({ id: a.id, created: false });
@@ -102,14 +92,11 @@ describe.each(storeFactories)('jobs on $name', (factory) => {
       const c = await scheduleJob(store, { kind: 'poll', payload: 3, dedupeKey: 'claim:c1' });
       expect(c.created).toBe(true);
       expect((await job(store, c.id))?.status).toBe('pending');
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('picks up a job whose runner crashed once its lease expires', async () => {
-    const store = await factory.open();
-    try {
+    await withStore(factory, async (store) => {
       const { id } = await scheduleJob(store, { kind: 'k', payload: {} });
       await store.query(
         "UPDATE jobs SET status = 'running', attempts = 1, locked_until = now() - interval '1 second' WHERE id = $1",
@@ -122,16 +109,13 @@ describe.each(storeFactories)('jobs on $name', (factory) => {
       expect(ran).toBe(1);
       expect(await job(store, id)).toMatchObject({ status: 'done', attempts: 2 });
       expect((await health.report()).checks.jobs?.status).toBe('up');
-    } finally {
-      await store.close();
-    }
+    });
   });
 });
 
 describe('jobs on postgres with two runners', () => {
   it('runs each of 500 jobs exactly once', async () => {
-    const store = await storeFactories.find((f) => f.name === 'postgres')!.open();
-    try {
+    await withStore(postgresStores, async (store) => {
       for (let i = 0; i < 500; i += 100) {
         await store.transaction(async (tx) => {
           for (let j = i; j < i + 100; j++) await scheduleJob(tx, { kind: 'k', payload: j });
@@ -148,8 +132,6 @@ describe('jobs on postgres with two runners', () => {
       await Promise.all([drain(a), drain(b)]);
       expect(seen).toHaveLength(500);
       expect(new Set(seen).size).toBe(500);
-    } finally {
-      await store.close();
-    }
+    });
   });
 });

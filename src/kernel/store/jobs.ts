@@ -95,13 +95,13 @@ type Row = {
 };
 
 export class JobRunner {
-  private readonly o: Required<Omit<JobRunnerOptions, 'health'>>;
+  private readonly options: Required<Omit<JobRunnerOptions, 'health'>>;
   private readonly loop: PollingLoop;
   private readonly abort = new AbortController();
   private readonly runs;
 
   constructor(opts: JobRunnerOptions) {
-    this.o = {
+    this.options = {
       batchSize: 10,
       pollIntervalMs: 500,
       lockMs: 300_000,
@@ -111,9 +111,9 @@ export class JobRunner {
       ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)),
     } as Required<Omit<JobRunnerOptions, 'health'>>;
     this.loop = new PollingLoop(
-      async () => (await this.runOnce()) >= this.o.batchSize,
-      this.o.pollIntervalMs,
-      (err) => this.o.logger.warn({ err }, 'job runner round failed'),
+      async () => (await this.runOnce()) >= this.options.batchSize,
+      this.options.pollIntervalMs,
+      (err) => this.options.logger.warn({ err }, 'job runner round failed'),
     );
     this.runs = opts.metrics.counter('carebridge_jobs_runs_total', 'Job runs by outcome.', [
       'kind',
@@ -124,7 +124,7 @@ export class JobRunner {
       required: false,
       target: opts.store.target,
       check: async () => {
-        const { rows } = await this.o.store.query<{
+        const { rows } = await this.options.store.query<{
           due: number | string;
           dead: number | string;
           age: number | string | null;
@@ -136,7 +136,7 @@ export class JobRunner {
         );
         const age = Number(rows[0]?.age ?? 0);
         return {
-          status: age > this.o.maxAgeSeconds ? 'degraded' : 'up',
+          status: age > this.options.maxAgeSeconds ? 'degraded' : 'up',
           detail: `${Number(rows[0]?.due ?? 0)} due, oldest waiting ${Math.round(age)} s, ${Number(rows[0]?.dead ?? 0)} dead`,
         };
       },
@@ -158,13 +158,13 @@ export class JobRunner {
 
   /** Claims due jobs and runs them. Returns how many ran. */
   async runOnce(): Promise<number> {
-    const kinds = Object.keys(this.o.handlers);
+    const kinds = Object.keys(this.options.handlers);
     // A job whose lease ran out on its last attempt (the runner died every time) is dead, not retried forever.
-    await this.o.store.query(
+    await this.options.store.query(
       `UPDATE jobs SET status = 'dead', last_error = 'lease expired on the last attempt', finished_at = now(), locked_until = NULL
         WHERE status = 'running' AND locked_until <= now() AND attempts >= max_attempts`,
     );
-    const { rows } = await this.o.store.query<Row>(
+    const { rows } = await this.options.store.query<Row>(
       `UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_until = now() + $3 * interval '1 millisecond'
         WHERE id IN (
           SELECT id FROM jobs
@@ -174,7 +174,7 @@ export class JobRunner {
            LIMIT $2
            FOR UPDATE SKIP LOCKED)
         RETURNING id, kind, payload, attempts, max_attempts, created_at`,
-      [kinds, this.o.batchSize, this.o.lockMs],
+      [kinds, this.options.batchSize, this.options.lockMs],
     );
     await Promise.all(rows.map((r) => this.runJob(r)));
     return rows.length;
@@ -189,11 +189,11 @@ export class JobRunner {
       maxAttempts: r.max_attempts,
       createdAt: new Date(r.created_at),
     };
-    const handler = this.o.handlers[r.kind];
+    const handler = this.options.handlers[r.kind];
     try {
       const out = await handler?.(job, { signal: this.abort.signal });
       if (out && typeof out === 'object' && 'rescheduleInMs' in out) {
-        await this.o.store.query(
+        await this.options.store.query(
           `UPDATE jobs SET status = 'pending', attempts = 0, locked_until = NULL, last_error = NULL,
                   run_at = now() + $2 * interval '1 millisecond' WHERE id = $1`,
           [r.id, Math.max(0, out.rescheduleInMs)],
@@ -201,7 +201,7 @@ export class JobRunner {
         this.runs.inc({ kind: r.kind, outcome: 'rescheduled' });
         return;
       }
-      await this.o.store.query(
+      await this.options.store.query(
         "UPDATE jobs SET status = 'done', finished_at = now(), locked_until = NULL, last_error = NULL WHERE id = $1",
         [r.id],
       );
@@ -215,13 +215,13 @@ export class JobRunner {
           : undefined;
       const delay = serverDelay ?? this.backoffMs(r.attempts);
       const message = (err instanceof Error ? err.message : String(err)).slice(0, 500);
-      await this.o.store.query(
+      await this.options.store.query(
         `UPDATE jobs SET status = $2, locked_until = NULL, last_error = $3, run_at = now() + $4 * interval '1 millisecond',
                 finished_at = CASE WHEN $2 = 'dead' THEN now() ELSE NULL END WHERE id = $1`,
         [r.id, final ? 'dead' : 'pending', message, delay],
       );
       this.runs.inc({ kind: r.kind, outcome: final ? 'dead' : 'failed' });
-      this.o.logger[final ? 'error' : 'warn'](
+      this.options.logger[final ? 'error' : 'warn'](
         { jobId: r.id, kind: r.kind, attempts: r.attempts, error: message },
         final ? 'job dead' : 'job failed; will retry',
       );
@@ -229,7 +229,10 @@ export class JobRunner {
   }
 
   private backoffMs(attempt: number): number {
-    const exp = Math.min(this.o.backoffMaxMs, this.o.backoffBaseMs * 2 ** Math.max(0, attempt - 1));
+    const exp = Math.min(
+      this.options.backoffMaxMs,
+      this.options.backoffBaseMs * 2 ** Math.max(0, attempt - 1),
+    );
     return Math.round(exp * (0.5 + Math.random() * 0.5));
   }
 }

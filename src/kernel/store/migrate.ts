@@ -1,5 +1,3 @@
-import { readdir } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import type { Store } from './store.js';
 
 export interface Migration {
@@ -8,33 +6,16 @@ export interface Migration {
   sql: string;
 }
 
-const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
-const FILE = /^(\d{3})-([a-z0-9-]+)\.(ts|js)$/;
-
 /**
- * Versioned migrations: `migrations/NNN-name.ts` exports `sql`. Areas own number ranges
- * (001–009 kernel, 010 payments, 020 users, 030 notifications, 040 insurance, 050 shipping, 060 analytics)
- * so parallel work never collides. Applied in order, each in its own transaction, recorded in
- * `schema_migrations`; an advisory lock keeps two instances from migrating at once.
+ * Applies the versioned migrations it is given, in version order, each once, in one transaction, recorded in
+ * `schema_migrations`; an advisory lock keeps two instances from migrating at once. Each area owns its
+ * migrations and a number range, so parallel work never collides; the CLI composes the list.
  */
-export async function listMigrations(): Promise<Migration[]> {
-  const files = (await readdir(MIGRATIONS_DIR)).filter((f) => FILE.test(f) && !f.endsWith('.d.ts')).sort();
-  const out: Migration[] = [];
-  for (const f of files) {
-    const m = FILE.exec(f)!;
-    const mod = (await import(new URL(`./migrations/${f}`, import.meta.url).href)) as { sql: string };
-    out.push({ version: Number(m[1]), name: m[2]!, sql: mod.sql });
-  }
-  const seen = new Set<number>();
-  for (const m of out) {
-    if (seen.has(m.version)) throw new Error(`two migrations share version ${m.version}`);
-    seen.add(m.version);
-  }
-  return out;
-}
-
-export async function migrate(store: Store): Promise<{ applied: string[] }> {
-  const migrations = await listMigrations();
+export async function migrate(
+  store: Store,
+  migrations: readonly Migration[],
+): Promise<{ applied: string[] }> {
+  const ordered = checkMigrations(migrations);
   await store.query(
     'CREATE TABLE IF NOT EXISTS schema_migrations (version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())',
   );
@@ -47,7 +28,7 @@ export async function migrate(store: Store): Promise<{ applied: string[] }> {
         (r) => r.version,
       ),
     );
-    for (const m of migrations) {
+    for (const m of ordered) {
       if (done.has(m.version)) continue;
       await tx.exec(m.sql);
       await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
@@ -55,4 +36,17 @@ export async function migrate(store: Store): Promise<{ applied: string[] }> {
     }
   });
   return { applied };
+}
+
+/** The migrations in version order; throws when two share a version or a name is not kebab-case. */
+function checkMigrations(migrations: readonly Migration[]): Migration[] {
+  const seen = new Set<number>();
+  for (const m of migrations) {
+    if (!Number.isInteger(m.version) || m.version < 1 || m.version > 999)
+      throw new RangeError(`migration ${m.name}: version must be an integer from 1 to 999`);
+    if (!/^[a-z0-9-]+$/.test(m.name)) throw new RangeError(`migration ${m.version}: name must be kebab-case`);
+    if (seen.has(m.version)) throw new RangeError(`two migrations share version ${m.version}`);
+    seen.add(m.version);
+  }
+  return [...migrations].sort((a, b) => a.version - b.version);
 }

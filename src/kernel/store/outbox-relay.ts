@@ -1,4 +1,4 @@
-import type { Config } from '../config/index.js';
+import type { KernelConfig } from '../config/index.js';
 import type { HealthRegistry, Logger, Metrics } from '../telemetry/index.js';
 import { type OutboxRecord, type OutboxTransport, outboxBacklog, type PublishResult } from './outbox.js';
 import { PollingLoop } from './polling-loop.js';
@@ -49,7 +49,7 @@ const BACKLOG_REFRESH_MS = 5_000;
  * retries and backoff (a key waits behind its failing head; a dead head stops blocking it).
  */
 export class OutboxRelay {
-  private readonly o: Required<Omit<OutboxRelayOptions, 'health' | 'relayId' | 'healthName'>> & {
+  private readonly options: Required<Omit<OutboxRelayOptions, 'health' | 'relayId' | 'healthName'>> & {
     relayId: string;
   };
   private readonly prefixes: Array<{ prefix: string; transport: OutboxTransport }>;
@@ -61,18 +61,18 @@ export class OutboxRelay {
   private readonly ageGauge;
 
   constructor(opts: OutboxRelayOptions) {
-    this.o = {
+    this.options = {
       ...DEFAULTS,
       ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)),
       relayId: opts.relayId ?? `relay-${process.pid}`,
-    } as typeof this.o;
+    } as typeof this.options;
     this.loop = new PollingLoop(
       () => this.round(),
-      this.o.pollIntervalMs,
-      (err) => this.o.logger.warn({ err, relay: this.o.relayId }, 'outbox relay round failed'),
+      this.options.pollIntervalMs,
+      (err) => this.options.logger.warn({ err, relay: this.options.relayId }, 'outbox relay round failed'),
     );
     for (const k of ['batchSize', 'maxAttempts'] as const) {
-      if (!Number.isInteger(this.o[k]) || this.o[k] < 1)
+      if (!Number.isInteger(this.options[k]) || this.options[k] < 1)
         throw new RangeError(`OutboxRelay: ${k} must be a positive integer`);
     }
     this.prefixes = opts.transports
@@ -96,7 +96,7 @@ export class OutboxRelay {
       check: async () => {
         const b = await this.refreshBacklog();
         const detail = `${b.pending} pending, oldest ${Math.round(b.oldestPendingAgeSeconds)} s, ${b.dead} dead`;
-        return { status: b.oldestPendingAgeSeconds > this.o.maxAgeSeconds ? 'degraded' : 'up', detail };
+        return { status: b.oldestPendingAgeSeconds > this.options.maxAgeSeconds ? 'degraded' : 'up', detail };
       },
     });
   }
@@ -134,16 +134,9 @@ export class OutboxRelay {
   private async claim(): Promise<OutboxRecord[]> {
     const prefixes = this.prefixes.filter((p) => p.transport.ready?.() !== false).map((p) => p.prefix);
     if (prefixes.length === 0) return [];
-    const { rows } = await this.o.store.query<{
-      id: string;
-      destination: string;
-      key: string | null;
-      payload: unknown;
-      headers: Record<string, string>;
-      attempts: number;
-      created_at: Date | string;
-      seq: number | string;
-    }>(
+    const { rows } = await this.options.store.query<
+      Omit<OutboxRecord, 'createdAt'> & { created_at: Date | string; seq: number | string }
+    >(
       `UPDATE outbox SET attempts = attempts + 1, next_attempt_at = now() + $3 * interval '1 millisecond'
         WHERE id IN (
           SELECT o.id FROM outbox o
@@ -155,7 +148,7 @@ export class OutboxRelay {
            LIMIT $2
            FOR UPDATE SKIP LOCKED)
         RETURNING id, destination, key, payload, headers, attempts, created_at, seq`,
-      [prefixes, this.o.batchSize, this.o.leaseMs],
+      [prefixes, this.options.batchSize, this.options.leaseMs],
     );
     return rows
       .sort((a, b) => Number(a.seq) - Number(b.seq))
@@ -184,13 +177,13 @@ export class OutboxRelay {
         });
     }
     if (ok.length > 0) {
-      await this.o.store.query(
+      await this.options.store.query(
         `UPDATE outbox SET status = 'published', published_at = now(), last_error = NULL WHERE id = ANY($1::text[]) AND status = 'pending'`,
         [ok],
       );
     }
     if (failed.length > 0) {
-      await this.o.store.query(
+      await this.options.store.query(
         `UPDATE outbox o SET status = CASE WHEN o.attempts >= $4 THEN 'dead' ELSE 'pending' END,
                 next_attempt_at = now() + f.delay_ms * interval '1 millisecond', last_error = f.err
            FROM unnest($1::text[], $2::int[], $3::text[]) AS f(id, delay_ms, err)
@@ -199,20 +192,20 @@ export class OutboxRelay {
           failed.map((f) => f.r.id),
           failed.map((f) => this.backoffMs(f.r.attempts)),
           failed.map((f) => f.error.slice(0, 500)),
-          this.o.maxAttempts,
+          this.options.maxAttempts,
         ],
       );
     }
     for (const r of claimed) {
       const res = byId.get(r.id);
-      const outcome = res?.ok ? 'published' : r.attempts >= this.o.maxAttempts ? 'dead' : 'failed';
+      const outcome = res?.ok ? 'published' : r.attempts >= this.options.maxAttempts ? 'dead' : 'failed';
       this.published.inc({ destination: r.destination, outcome });
     }
     for (const f of failed) {
-      const dead = f.r.attempts >= this.o.maxAttempts;
-      this.o.logger[dead ? 'error' : 'warn'](
+      const dead = f.r.attempts >= this.options.maxAttempts;
+      this.options.logger[dead ? 'error' : 'warn'](
         {
-          relay: this.o.relayId,
+          relay: this.options.relayId,
           messageId: f.r.id,
           destination: f.r.destination,
           attempts: f.r.attempts,
@@ -225,12 +218,15 @@ export class OutboxRelay {
   }
 
   private backoffMs(attempt: number): number {
-    const exp = Math.min(this.o.backoffMaxMs, this.o.backoffBaseMs * 2 ** Math.max(0, attempt - 1));
+    const exp = Math.min(
+      this.options.backoffMaxMs,
+      this.options.backoffBaseMs * 2 ** Math.max(0, attempt - 1),
+    );
     return Math.round(exp * (0.5 + Math.random() * 0.5));
   }
 
   private async refreshBacklog() {
-    const b = await outboxBacklog(this.o.store);
+    const b = await outboxBacklog(this.options.store);
     this.backlogGauge.set(b.pending);
     this.deadGauge.set(b.dead);
     this.ageGauge.set(b.oldestPendingAgeSeconds);
@@ -242,7 +238,7 @@ export class OutboxRelay {
   private async round(): Promise<boolean> {
     const published = await this.runOnce();
     if (Date.now() - this.lastBacklogAt >= BACKLOG_REFRESH_MS) await this.refreshBacklog();
-    return published >= this.o.batchSize;
+    return published >= this.options.batchSize;
   }
 }
 
@@ -262,7 +258,7 @@ async function publishSafely(t: OutboxTransport, records: OutboxRecord[]): Promi
 export function startOutboxRelay(
   opts: Omit<OutboxRelayOptions, 'batchSize' | 'pollIntervalMs' | 'maxAttempts' | 'maxAgeSeconds'> & {
     config: Pick<
-      Config,
+      KernelConfig,
       'outboxBatchSize' | 'outboxPollIntervalMs' | 'outboxMaxAttempts' | 'outboxMaxAgeSeconds'
     >;
   },

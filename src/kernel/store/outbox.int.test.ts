@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { dropTestSchemas, storeFactories } from '../../../test/support/stores.js';
+import { dropTestSchemas, postgresStores, storeFactories, withStore } from '../../../test/support/stores.js';
 import { HealthRegistry, Metrics } from '../telemetry/index.js';
 import { createLogger } from '../telemetry/logger.js';
 import { enqueue, type OutboxRecord, type OutboxTransport, outboxBacklog, requeueDead } from './outbox.js';
@@ -40,15 +40,14 @@ const makeDue = (s: Store) => s.query("UPDATE outbox SET next_attempt_at = now()
 
 describe.each(storeFactories)('outbox on $name', (factory) => {
   it('publishes a message only once the business transaction commits', async () => {
-    const store = await factory.open();
-    try {
+    await withStore(factory, async (store) => {
       const t = new RecordingTransport();
       await expect(
         store.transaction(async (tx) => {
           await enqueue(tx, { destination: 'test:q', payload: { n: 1 } });
           throw new Error('business write failed');
         }),
-      ).rejects.toThrow();
+      ).rejects.toThrow('business write failed');
       const [id] = await store.transaction((tx) =>
         enqueue(tx, { destination: 'test:q', payload: { n: 2 }, headers: { h: 'v' } }),
       );
@@ -57,14 +56,11 @@ describe.each(storeFactories)('outbox on $name', (factory) => {
         [id, { n: 2 }, { h: 'v' }, 1],
       ]);
       expect(await relay(store, t).runOnce()).toBe(0);
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('keeps per-key order while the head of a key fails and is retried', async () => {
-    const store = await factory.open();
-    try {
+    await withStore(factory, async (store) => {
       const t = new RecordingTransport();
       const ids = await enqueue(store, [
         { destination: 'test:q', key: 'A', payload: 1 },
@@ -84,14 +80,11 @@ describe.each(storeFactories)('outbox on $name', (factory) => {
         await r.runOnce();
       }
       expect(t.seen.map((x) => x.payload)).toEqual([2, 1, 3, 4]);
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('dead-letters a row after maxAttempts and lets the rest of its key proceed', async () => {
-    const store = await factory.open();
-    try {
+    await withStore(factory, async (store) => {
       const t = new RecordingTransport();
       const [poison] = await enqueue(store, [
         { destination: 'test:q', key: 'K', payload: 'poison' },
@@ -114,14 +107,11 @@ describe.each(storeFactories)('outbox on $name', (factory) => {
       expect(await requeueDead(store)).toBe(1);
       await r.runOnce();
       expect(t.seen.map((x) => x.payload)).toEqual(['next', 'poison']);
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('backs off after a transport outage and publishes everything once it recovers', async () => {
-    const store = await factory.open();
-    try {
+    await withStore(factory, async (store) => {
       const t = new RecordingTransport();
       await enqueue(
         store,
@@ -148,14 +138,11 @@ describe.each(storeFactories)('outbox on $name', (factory) => {
       const text = await metrics.text();
       expect(text).toContain('carebridge_outbox_messages_total{destination="test:q",outcome="failed"} 3');
       expect(text).toContain('carebridge_outbox_messages_total{destination="test:q",outcome="published"} 3');
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('treats a throwing transport as a failed batch', async () => {
-    const store = await factory.open();
-    try {
+    await withStore(factory, async (store) => {
       await enqueue(store, { destination: 'test:q', payload: 1 });
       const r = relay(store, { publish: async () => Promise.reject(new Error('connection lost')) });
       expect(await r.runOnce()).toBe(0);
@@ -163,14 +150,11 @@ describe.each(storeFactories)('outbox on $name', (factory) => {
         'SELECT status, last_error FROM outbox',
       );
       expect(rows).toEqual([{ status: 'pending', last_error: 'connection lost' }]);
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('leaves rows for a destination without a transport pending', async () => {
-    const store = await factory.open();
-    try {
+    await withStore(factory, async (store) => {
       const t = new RecordingTransport();
       await enqueue(store, [
         { destination: 'kafka:topic', payload: 'later' },
@@ -179,14 +163,11 @@ describe.each(storeFactories)('outbox on $name', (factory) => {
       expect(await relay(store, t).runOnce()).toBe(1);
       expect(t.seen.map((x) => x.payload)).toEqual(['now']);
       expect((await outboxBacklog(store)).pending).toBe(1);
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('spends no attempts while its transport says it is not ready', async () => {
-    const store = await factory.open();
-    try {
+    await withStore(factory, async (store) => {
       const t = new RecordingTransport();
       let up = false;
       const gated: OutboxTransport = { publish: (r) => t.publish(r), ready: () => up };
@@ -201,14 +182,11 @@ describe.each(storeFactories)('outbox on $name', (factory) => {
       up = true;
       expect(await r.runOnce()).toBe(1);
       expect(t.seen.map((x) => x.payload)).toEqual(['held']);
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('reports the backlog in readiness, degraded once the oldest row is too old', async () => {
-    const store = await factory.open();
-    try {
+    await withStore(factory, async (store) => {
       const health = new HealthRegistry();
       relay(store, new RecordingTransport(), { health, maxAgeSeconds: 60 });
       await enqueue(store, { destination: 'test:q', payload: 1 });
@@ -217,14 +195,11 @@ describe.each(storeFactories)('outbox on $name', (factory) => {
       const check = (await health.report()).checks.outbox;
       expect(check?.status).toBe('degraded');
       expect(check?.detail).toMatch(/^1 pending, oldest 1[12]\d s, 0 dead$/);
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('runs as a loop that a wake() call drives without waiting for the poll', async () => {
-    const store = await factory.open();
-    try {
+    await withStore(factory, async (store) => {
       const t = new RecordingTransport();
       const r = relay(store, t, { pollIntervalMs: 60_000 });
       r.start();
@@ -233,17 +208,13 @@ describe.each(storeFactories)('outbox on $name', (factory) => {
       r.wake();
       await expect.poll(() => t.seen.length, { timeout: 5_000 }).toBe(1);
       await r.stop();
-    } finally {
-      await store.close();
-    }
+    });
   });
 });
 
 describe('outbox on postgres with two relays', () => {
-  const pg = storeFactories.find((f) => f.name === 'postgres');
   it('publishes each of 10,000 rows exactly once and in per-key order', async () => {
-    const store = await pg!.open();
-    try {
+    await withStore(postgresStores, async (store) => {
       const N = 10_000;
       for (let i = 0; i < N; i += 1_000) {
         await enqueue(
@@ -275,8 +246,6 @@ describe('outbox on postgres with two relays', () => {
       for (const s of seen) perKey.set(s.key as string, [...(perKey.get(s.key as string) ?? []), s.n]);
       for (const ns of perKey.values()) expect(ns).toEqual([...ns].sort((x, y) => x - y));
       expect((await outboxBacklog(store)).pending).toBe(0);
-    } finally {
-      await store.close();
-    }
+    });
   });
 });

@@ -113,5 +113,3 @@ export async function requeueDead(q: Queryable, ids?: string[]): Promise<number>
       );
   return r.rowCount;
 }
-
-export { OutboxRelay, type OutboxRelayOptions, startOutboxRelay } from './outbox-relay.js';

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { maskUrl } from '../config/load.js';
+import { maskUrl } from '../config/index.js';
 import { errors } from '../errors/index.js';
 import { FailureReporter, type Logger } from '../telemetry/index.js';
 import { describePgFailure } from './pg-failure.js';

@@ -9,5 +9,6 @@ export {
   type ReadinessReport,
 } from './health.js';
 export { createLogger, type Logger, type LoggerOptions } from './logger.js';
+export { BatchedSeries } from './metric-batch.js';
 export { Metrics } from './metrics.js';
 export { maskCredentials, REDACTED_KEYS, redactPaths } from './redaction.js';

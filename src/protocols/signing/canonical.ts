@@ -20,8 +20,6 @@ export interface CanonicalParts {
 }
 
 export const SIGNATURE_SCHEME = 'v1';
-export const EMPTY_BODY_SHA256 = sha256Hex(Buffer.alloc(0));
-
 export function sha256Hex(body: Buffer | string | undefined): string {
   return createHash('sha256')
     .update(body ?? '')

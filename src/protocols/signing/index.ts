@@ -3,7 +3,6 @@ export {
   canonicalPath,
   canonicalQuery,
   canonicalString,
-  EMPTY_BODY_SHA256,
   queryPairs,
   sha256Hex,
 } from './canonical.js';

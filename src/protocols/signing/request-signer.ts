@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import type { SignableRequest } from '../../kernel/http/types.js';
+import type { SignableRequest } from '../../kernel/http/index.js';
 import { canonicalString, queryPairs, sha256Hex } from './canonical.js';
 
 export type { SignableRequest };

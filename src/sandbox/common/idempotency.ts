@@ -121,7 +121,9 @@ export function fingerprintOf(params: unknown): string {
   return createHash('sha256').update(stableJson(params)).digest('hex');
 }
 
-export function stableJson(v: unknown): string {
+// The simulator keeps its own copy of the gateway's stableJson (kernel/store/idempotency.ts) on purpose: it models the
+// processor's fingerprint (an undefined value counts as null) and must not share the client's mistakes.
+function stableJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
   if (v && typeof v === 'object') {
     return `{${Object.keys(v as object)

@@ -16,7 +16,6 @@ export {
   SandboxIdempotency,
   type SavedIdempotencyKey,
   type StoredAnswer,
-  stableJson,
 } from './idempotency.js';
 export { createSandboxServer, type SandboxServer, type SandboxServerOptions } from './server.js';
 export {

@@ -145,22 +145,19 @@ export async function createSandboxServer(opts: SandboxServerOptions): Promise<S
     faults.clear();
     return { faults: [] };
   });
+  /** A control body that does not parse is a 400 in the processor's error shape, with zod's whole message. */
+  const refuse = (reply: FastifyReply, error: { message: string }) =>
+    reply.code(400).send({ error: { type: 'invalid_request_error', message: error.message } });
   app.post('/_sandbox/faults', async (req, reply) => {
     const parsed = faultScriptSchema.safeParse(req.body);
-    if (!parsed.success)
-      return reply
-        .code(400)
-        .send({ error: { type: 'invalid_request_error', message: parsed.error.message } });
+    if (!parsed.success) return refuse(reply, parsed.error);
     const script = 'faults' in parsed.data ? parsed.data : { faults: [parsed.data] };
     const ids = faults.add(script.faults, script);
     return { ids, faults: faults.list() };
   });
   app.post('/_sandbox/clock', async (req, reply) => {
     const parsed = clockSchema.safeParse(req.body);
-    if (!parsed.success)
-      return reply
-        .code(400)
-        .send({ error: { type: 'invalid_request_error', message: parsed.error.message } });
+    if (!parsed.success) return refuse(reply, parsed.error);
     const { ran, now } = await clock.advance(parsed.data.advanceSeconds);
     return { now: now.toISOString(), jobsRan: ran, pendingJobs: clock.pending().length };
   });

@@ -6,8 +6,7 @@ import amqp, {
   type ConsumeMessage,
   type RecoveringChannelModel,
 } from 'amqplib';
-import { acquireStateDir } from '../common/state-dir.js';
-import { SandboxStateFile } from '../common/state-file.js';
+import { acquireStateDir, SandboxStateFile } from '../common/index.js';
 import { type DispatchOutcome, dispatch } from './dispatch.js';
 import { FakePushProvider, FakeSmsProvider, type PushRecord, type SmsRecord } from './providers.js';
 import { type SavedSink, SmtpSender, SmtpSink } from './smtp.js';

@@ -1,4 +1,4 @@
-import type { SandboxClock } from '../common/clock.js';
+import type { SandboxClock } from '../common/index.js';
 import { ApiError, notFound } from './api-error.js';
 import { findPaymentMethod, outcomeFor } from './cards.js';
 import { type Charge, newId, type PaymentsState, type Refund, type SandboxEvent } from './model.js';

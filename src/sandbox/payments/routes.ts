@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { MAX_IDEMPOTENCY_KEY_LENGTH, type SandboxIdempotency } from '../common/idempotency.js';
+import { firstIssue } from '../../kernel/errors/index.js';
+import { MAX_IDEMPOTENCY_KEY_LENGTH, type SandboxIdempotency } from '../common/index.js';
 import { ApiError, notFound } from './api-error.js';
 import type { BillingEngine } from './billing.js';
 import type { PaymentsEngine } from './engine.js';
@@ -76,19 +77,59 @@ function send(reply: FastifyReply, err: unknown) {
   throw err;
 }
 
+/** A route over one object: `handler` gets the path's id; an ApiError it throws is the processor's error answer. */
+function withId<T>(handler: (id: string, query: Record<string, string>) => T) {
+  return async (req: FastifyRequest, reply: FastifyReply) => {
+    try {
+      return handler((req.params as { id: string }).id, req.query as Record<string, string>);
+    } catch (err) {
+      return send(reply, err);
+    }
+  };
+}
+
+/** Looks an id up in one of the state's maps; a missing one is the processor's 404. */
+function lookup<T>(objects: Map<string, T>, kind: string) {
+  return (id: string): T => {
+    const found = objects.get(id);
+    if (found === undefined) throw notFound(kind, id);
+    return found;
+  };
+}
+
+/**
+ * A collection's list route, as the processor pages it: newest first, narrowed by the query's equality
+ * filters (`fields`) and, for objects that carry metadata (events do not), by `metadata[key]=value`.
+ */
+function listRoute<T extends { id: string }>(
+  url: string,
+  newestFirst: () => T[],
+  fields: Array<keyof T & string>,
+) {
+  return async (req: FastifyRequest, reply: FastifyReply) => {
+    const q = req.query as Record<string, string>;
+    const meta = metadataFilter(q);
+    const items = newestFirst().filter((item) => {
+      const metadata = (item as { metadata?: Record<string, string> }).metadata;
+      return (
+        fields.every((f) => !q[f] || item[f] === q[f]) &&
+        (!metadata || meta.every(([k, v]) => metadata[k] === v))
+      );
+    });
+    const page = paginate(items, url, listQuery(q));
+    if ('error' in page)
+      return send(reply, new ApiError(400, 'invalid_request_error', 'parameter_invalid', page.error));
+    return page;
+  };
+}
+
 function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   const r = schema.safeParse(body ?? {});
   if (!r.success) {
-    const issue = r.error.issues[0];
-    throw new ApiError(
-      400,
-      'invalid_request_error',
-      'parameter_invalid',
-      issue ? `${issue.path.join('.') || 'body'}: ${issue.message}` : 'Invalid body',
-      {
-        param: issue?.path.join('.'),
-      },
-    );
+    const issue = firstIssue(r.error, 'body');
+    throw new ApiError(400, 'invalid_request_error', 'parameter_invalid', issue.summary, {
+      param: r.error.issues[0]?.path.join('.'),
+    });
   }
   return r.data;
 }
@@ -187,48 +228,26 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: RouteDeps): vo
   app.post('/api/v1/charges', (req, reply) =>
     idempotentPost(deps, req, reply, chargeBody, (p) => engine.createCharge(p)),
   );
-  app.get('/api/v1/charges/:id', async (req, reply) => {
-    try {
-      return engine.getCharge((req.params as { id: string }).id);
-    } catch (err) {
-      return send(reply, err);
-    }
-  });
-  app.get('/api/v1/charges', async (req, reply) => {
-    const q = req.query as Record<string, string>;
-    const meta = metadataFilter(q);
-    const items = state
-      .newestFirst(state.charges)
-      .filter(
-        (c) => (!q.customer || c.customer === q.customer) && meta.every(([k, v]) => c.metadata[k] === v),
-      );
-    const page = paginate(items, '/api/v1/charges', listQuery(q));
-    if ('error' in page)
-      return send(reply, new ApiError(400, 'invalid_request_error', 'parameter_invalid', page.error));
-    return page;
-  });
+  app.get(
+    '/api/v1/charges/:id',
+    withId((id) => engine.getCharge(id)),
+  );
+  app.get(
+    '/api/v1/charges',
+    listRoute('/api/v1/charges', () => state.newestFirst(state.charges), ['customer']),
+  );
 
   app.post('/api/v1/refunds', (req, reply) =>
     idempotentPost(deps, req, reply, refundBody, (p) => engine.createRefund(p)),
   );
-  app.get('/api/v1/refunds/:id', async (req, reply) => {
-    try {
-      return engine.getRefund((req.params as { id: string }).id);
-    } catch (err) {
-      return send(reply, err);
-    }
-  });
-  app.get('/api/v1/refunds', async (req, reply) => {
-    const q = req.query as Record<string, string>;
-    const meta = metadataFilter(q);
-    const items = state
-      .newestFirst(state.refunds)
-      .filter((r) => (!q.charge || r.charge === q.charge) && meta.every(([k, v]) => r.metadata[k] === v));
-    const page = paginate(items, '/api/v1/refunds', listQuery(q));
-    if ('error' in page)
-      return send(reply, new ApiError(400, 'invalid_request_error', 'parameter_invalid', page.error));
-    return page;
-  });
+  app.get(
+    '/api/v1/refunds/:id',
+    withId((id) => engine.getRefund(id)),
+  );
+  app.get(
+    '/api/v1/refunds',
+    listRoute('/api/v1/refunds', () => state.newestFirst(state.refunds), ['charge']),
+  );
 
   app.post('/api/v1/prices', (req, reply) =>
     idempotentPost(deps, req, reply, priceBody, (p) => {
@@ -251,68 +270,33 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: RouteDeps): vo
     has_more: false,
     url: '/api/v1/prices',
   }));
-  app.get('/api/v1/prices/:id', async (req, reply) => {
-    const p = state.prices.get((req.params as { id: string }).id);
-    return p ?? send(reply, notFound('price', (req.params as { id: string }).id));
-  });
+  app.get('/api/v1/prices/:id', withId(lookup(state.prices, 'price')));
 
   app.post('/api/v1/subscriptions', (req, reply) =>
     idempotentPost(deps, req, reply, subscriptionBody, (p) => billing.create(p)),
   );
-  app.get('/api/v1/subscriptions/:id', async (req, reply) => {
-    try {
-      return billing.get((req.params as { id: string }).id);
-    } catch (err) {
-      return send(reply, err);
-    }
-  });
-  app.get('/api/v1/subscriptions', async (req, reply) => {
-    const q = req.query as Record<string, string>;
-    const meta = metadataFilter(q);
-    const items = state
-      .newestFirst(state.subscriptions)
-      .filter(
-        (s) =>
-          (!q.customer || s.customer === q.customer) &&
-          (!q.status || s.status === q.status) &&
-          meta.every(([k, v]) => s.metadata[k] === v),
-      );
-    const page = paginate(items, '/api/v1/subscriptions', listQuery(q));
-    if ('error' in page)
-      return send(reply, new ApiError(400, 'invalid_request_error', 'parameter_invalid', page.error));
-    return page;
-  });
+  app.get(
+    '/api/v1/subscriptions/:id',
+    withId((id) => billing.get(id)),
+  );
+  app.get(
+    '/api/v1/subscriptions',
+    listRoute('/api/v1/subscriptions', () => state.newestFirst(state.subscriptions), ['customer', 'status']),
+  );
   app.post('/api/v1/subscriptions/:id', (req, reply) =>
     idempotentPost(deps, req, reply, subscriptionUpdate, (p) =>
       billing.update((req.params as { id: string }).id, p),
     ),
   );
-  app.delete('/api/v1/subscriptions/:id', async (req, reply) => {
-    try {
-      const atPeriodEnd = (req.query as Record<string, string>).at_period_end === 'true';
-      return billing.cancel((req.params as { id: string }).id, atPeriodEnd);
-    } catch (err) {
-      return send(reply, err);
-    }
-  });
-  app.get('/api/v1/invoices/:id', async (req, reply) => {
-    const inv = state.invoices.get((req.params as { id: string }).id);
-    return inv ?? send(reply, notFound('invoice', (req.params as { id: string }).id));
-  });
+  app.delete(
+    '/api/v1/subscriptions/:id',
+    withId((id, query) => billing.cancel(id, query.at_period_end === 'true')),
+  );
+  app.get('/api/v1/invoices/:id', withId(lookup(state.invoices, 'invoice')));
 
-  app.get('/api/v1/events/:id', async (req, reply) => {
-    const ev = state.events.get((req.params as { id: string }).id);
-    return ev ?? send(reply, notFound('event', (req.params as { id: string }).id));
-  });
-  app.get('/api/v1/events', async (req, reply) => {
-    const q = req.query as Record<string, string>;
-    const page = paginate(
-      state.newestFirst(state.events).filter((e) => !q.type || e.type === q.type),
-      '/api/v1/events',
-      listQuery(q),
-    );
-    if ('error' in page)
-      return send(reply, new ApiError(400, 'invalid_request_error', 'parameter_invalid', page.error));
-    return page;
-  });
+  app.get('/api/v1/events/:id', withId(lookup(state.events, 'event')));
+  app.get(
+    '/api/v1/events',
+    listRoute('/api/v1/events', () => state.newestFirst(state.events), ['type']),
+  );
 }

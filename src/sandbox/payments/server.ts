@@ -1,12 +1,16 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { z } from 'zod';
 import { DEFAULT_TOLERANCE_SECONDS } from '../../protocols/signing/index.js';
-import { SandboxClock } from '../common/clock.js';
-import { FaultInjector } from '../common/faults.js';
-import { SandboxIdempotency, type SavedIdempotencyKey } from '../common/idempotency.js';
-import { createSandboxServer, type SandboxServer } from '../common/server.js';
-import { acquireStateDir } from '../common/state-dir.js';
-import { SandboxStateFile } from '../common/state-file.js';
+import {
+  acquireStateDir,
+  createSandboxServer,
+  FaultInjector,
+  SandboxClock,
+  SandboxIdempotency,
+  type SandboxServer,
+  SandboxStateFile,
+  type SavedIdempotencyKey,
+} from '../common/index.js';
 import { ApiKeyRegistry, installSigningAuth } from './auth.js';
 import { BillingEngine, type BillingOptions, DEFAULT_BILLING } from './billing.js';
 import { type EngineOptions, PaymentsEngine } from './engine.js';

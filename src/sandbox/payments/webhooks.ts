@@ -1,5 +1,5 @@
 import { signWebhookPayload, WEBHOOK_SIGNATURE_HEADER } from '../../protocols/signing/index.js';
-import { seededRandom } from '../common/faults.js';
+import { seededRandom } from '../common/index.js';
 import { newId, type SandboxEvent } from './model.js';
 
 /**

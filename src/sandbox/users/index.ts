@@ -1,4 +1,5 @@
 export type { UsersFault } from './faults.js';
+export { usersSandboxMigrations } from './migrations.js';
 export { grantsCover, type RoleDefinition, SEEDED_ROLES } from './roles.js';
 export { DEVELOPMENT_USERS, type SeedUser } from './seed.js';
 export {

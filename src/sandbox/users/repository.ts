@@ -1,6 +1,6 @@
 import { ulid } from 'ulid';
-import { audit } from '../../kernel/store/audit.js';
 import type { Queryable, Store } from '../../kernel/store/index.js';
+import { audit } from '../../kernel/store/index.js';
 import type { RoleDefinition } from './roles.js';
 
 export interface UserRow {

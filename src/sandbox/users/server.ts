@@ -11,8 +11,7 @@ import {
   USERS_SERVICES,
   UserServiceService,
 } from '../../protocols/proto/index.js';
-import { acquireStateDir } from '../common/state-dir.js';
-import { SandboxStateFile } from '../common/state-file.js';
+import { acquireStateDir, SandboxStateFile } from '../common/index.js';
 import { type LockoutPolicy, UserDirectory } from './directory.js';
 import { FaultScript } from './faults.js';
 import { permissionServiceHandlers, roleServiceHandlers, userServiceHandlers } from './handlers.js';

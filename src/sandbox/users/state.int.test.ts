@@ -2,17 +2,15 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate } from '../../kernel/store/migrate.js';
-import { PgliteStore } from '../../kernel/store/pglite-store.js';
-import type { Store } from '../../kernel/store/store.js';
+import { storeFactories } from '../../../test/support/stores.js';
+import type { Store } from '../../kernel/store/index.js';
 import { createLogger } from '../../kernel/telemetry/index.js';
 import { startUserService, type UserServiceOptions } from './server.js';
 
 let store: Store;
 let dataDir: string;
 beforeAll(async () => {
-  store = await PgliteStore.open('memory://');
-  await migrate(store);
+  store = await storeFactories[0]!.open(); // PGlite, migrated
   dataDir = mkdtempSync(path.join(tmpdir(), 'cb-users-state-'));
 });
 afterAll(async () => {

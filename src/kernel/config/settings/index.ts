@@ -1,14 +1,14 @@
+import type { ConfigOf } from '../setting.js';
 import { coreSettings } from './core.js';
-import { notificationsSettings } from './notifications.js';
-import { paymentsSettings } from './payments.js';
 import { resilienceSettings } from './resilience.js';
-import { usersSettings } from './users.js';
 
-/** Every setting CareBridge knows. A name not in this table is refused at start-up. */
-export const SETTINGS = {
+/**
+ * The kernel's own settings (process, store, resilience, outbox, idempotency). Integrations own theirs in
+ * `integrations/<name>/settings.ts`; `cli/config.ts` composes the one table CareBridge loads.
+ */
+export const KERNEL_SETTINGS = {
   ...coreSettings,
   ...resilienceSettings,
-  ...paymentsSettings,
-  ...usersSettings,
-  ...notificationsSettings,
 };
+
+export type KernelConfig = ConfigOf<typeof KERNEL_SETTINGS>;

@@ -1,7 +1,7 @@
 import { createPrivateKey, type KeyObject, randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { type CareBridgeError, errors, isCareBridgeError } from '../../errors/index.js';
-import { resilienceErrors } from '../../resilience/errors.js';
+import { resilienceErrors } from '../../resilience/index.js';
 import { upstreamStatusError } from '../errors.js';
 import type { HttpClient } from '../http-client.js';
 import type { RequestSigner, SignableRequest } from '../types.js';
@@ -57,22 +57,25 @@ export class OAuth2ClientCredentials implements RequestSigner {
   private readonly now: () => number;
   private readonly key: KeyObject | undefined;
 
-  constructor(private readonly o: OAuth2ClientCredentialsOptions) {
-    this.now = o.now ?? Date.now;
-    if (o.authMethod === 'private_key_jwt') {
-      if (!o.privateKey) throw new RangeError('OAuth2ClientCredentials: private_key_jwt needs privateKey');
-      this.key = typeof o.privateKey === 'string' ? createPrivateKey(o.privateKey) : o.privateKey;
-    } else if (!o.clientSecret) {
-      throw new RangeError(`OAuth2ClientCredentials: ${o.authMethod} needs clientSecret`);
+  constructor(private readonly options: OAuth2ClientCredentialsOptions) {
+    this.now = options.now ?? Date.now;
+    if (options.authMethod === 'private_key_jwt') {
+      if (!options.privateKey)
+        throw new RangeError('OAuth2ClientCredentials: private_key_jwt needs privateKey');
+      this.key =
+        typeof options.privateKey === 'string' ? createPrivateKey(options.privateKey) : options.privateKey;
+    } else if (!options.clientSecret) {
+      throw new RangeError(`OAuth2ClientCredentials: ${options.authMethod} needs clientSecret`);
     }
-    if (!/^https?:\/\//.test(o.tokenUrl))
+    if (!/^https?:\/\//.test(options.tokenUrl))
       throw new RangeError('OAuth2ClientCredentials: tokenUrl must be an absolute URL');
   }
 
   /** A valid access token, from the cache or from one shared refresh. */
   async getToken(): Promise<string> {
     const now = this.now();
-    if (this.token && now < this.token.expiresAt - (this.o.skewSeconds ?? 30) * 1000) return this.token.value;
+    if (this.token && now < this.token.expiresAt - (this.options.skewSeconds ?? 30) * 1000)
+      return this.token.value;
     if (this.refreshing) return this.refreshing;
     if (this.failure && now < this.failure.until) throw this.failure.error;
     this.refreshing = this.fetchToken()
@@ -84,8 +87,8 @@ export class OAuth2ClientCredentials implements RequestSigner {
       .catch((err: unknown) => {
         const error = isCareBridgeError(err)
           ? err
-          : errors.upstreamError(`Token request to ${this.o.integration} failed.`, { cause: err });
-        this.failure = { error, until: this.now() + (this.o.cooldownMs ?? 5_000) };
+          : errors.upstreamError(`Token request to ${this.options.integration} failed.`, { cause: err });
+        this.failure = { error, until: this.now() + (this.options.cooldownMs ?? 5_000) };
         throw error;
       })
       .finally(() => {
@@ -112,38 +115,38 @@ export class OAuth2ClientCredentials implements RequestSigner {
 
   private async fetchToken(): Promise<CachedToken> {
     const form = new URLSearchParams({ grant_type: 'client_credentials' });
-    if (this.o.scope) form.set('scope', this.o.scope);
-    for (const [k, v] of Object.entries(this.o.extraParams ?? {})) form.set(k, v);
+    if (this.options.scope) form.set('scope', this.options.scope);
+    for (const [k, v] of Object.entries(this.options.extraParams ?? {})) form.set(k, v);
     const headers: Record<string, string> = {};
-    if (this.o.authMethod === 'client_secret_basic') {
+    if (this.options.authMethod === 'client_secret_basic') {
       // RFC 6749 §2.3.1: form-urlencode id and secret before base64.
-      const creds = `${encodeURIComponent(this.o.clientId)}:${encodeURIComponent(this.o.clientSecret as string)}`;
+      const creds = `${encodeURIComponent(this.options.clientId)}:${encodeURIComponent(this.options.clientSecret as string)}`;
       headers.authorization = `Basic ${Buffer.from(creds).toString('base64')}`;
-    } else if (this.o.authMethod === 'client_secret_post') {
-      form.set('client_id', this.o.clientId);
-      form.set('client_secret', this.o.clientSecret as string);
+    } else if (this.options.authMethod === 'client_secret_post') {
+      form.set('client_id', this.options.clientId);
+      form.set('client_secret', this.options.clientSecret as string);
     } else {
-      form.set('client_id', this.o.clientId);
+      form.set('client_id', this.options.clientId);
       form.set('client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
       form.set('client_assertion', await this.assertion());
     }
-    const res = await this.o.http.request<Record<string, unknown>>({
+    const res = await this.options.http.request<Record<string, unknown>>({
       method: 'POST',
-      path: this.o.tokenUrl,
+      path: this.options.tokenUrl,
       body: form.toString(),
       contentType: 'application/x-www-form-urlencoded',
       headers,
       operation: 'oauthToken',
-      signal: AbortSignal.timeout(this.o.timeoutMs ?? 10_000),
+      signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
     });
-    const transient = upstreamStatusError(res, this.o.integration);
+    const transient = upstreamStatusError(res, this.options.integration);
     if (transient) throw transient;
     const body = typeof res.body === 'object' && res.body !== null ? res.body : {};
     if (res.status !== 200 || typeof body.access_token !== 'string') {
       // The OAuth error code (invalid_client, invalid_scope …) is safe to surface; the description is not kept.
       const oauthError = typeof body.error === 'string' ? body.error.slice(0, 64) : undefined;
-      throw resilienceErrors.authFailed(`${this.o.integration} refused our client credentials.`, {
-        integration: this.o.integration,
+      throw resilienceErrors.authFailed(`${this.options.integration} refused our client credentials.`, {
+        integration: this.options.integration,
         details: { upstreamStatus: res.status, oauthError },
       });
     }
@@ -156,12 +159,12 @@ export class OAuth2ClientCredentials implements RequestSigner {
     const now = Math.floor(this.now() / 1000);
     return new SignJWT({})
       .setProtectedHeader({
-        alg: this.o.signingAlg ?? 'RS256',
-        ...(this.o.keyId ? { kid: this.o.keyId } : {}),
+        alg: this.options.signingAlg ?? 'RS256',
+        ...(this.options.keyId ? { kid: this.options.keyId } : {}),
       })
-      .setIssuer(this.o.clientId)
-      .setSubject(this.o.clientId)
-      .setAudience(this.o.assertionAudience ?? this.o.tokenUrl)
+      .setIssuer(this.options.clientId)
+      .setSubject(this.options.clientId)
+      .setAudience(this.options.assertionAudience ?? this.options.tokenUrl)
       .setJti(randomUUID())
       .setIssuedAt(now)
       .setExpirationTime(now + 60)

@@ -5,9 +5,6 @@ import { FaultServer } from '../../../../test/support/fault-server.js';
 import { Metrics } from '../../telemetry/index.js';
 import { createLogger } from '../../telemetry/logger.js';
 import { HttpClient } from '../http-client.js';
-import type { SignableRequest } from '../types.js';
-import { apiKeySigner, chainSigners } from './api-key.js';
-import { bodySha256, hmacSha256, hmacSigner, safeEqual } from './hmac.js';
 import { OAuth2ClientCredentials, type OAuth2ClientCredentialsOptions } from './oauth2.js';
 
 const logger = createLogger({ level: 'silent' });
@@ -155,53 +152,5 @@ describe('OAuth2ClientCredentials', () => {
       retryable: true,
       retryAfterSeconds: 3,
     });
-  });
-});
-
-describe('API-key and HMAC signers', () => {
-  it('adds the key on every attempt, in Authorization or a custom header', async () => {
-    const req = (): SignableRequest => ({
-      method: 'GET',
-      url: new URL('http://x/y'),
-      headers: {},
-      body: undefined,
-    });
-    const a = req();
-    await apiKeySigner({ key: 'k_test_1' }).sign(a);
-    expect(a.headers.authorization).toBe('Bearer k_test_1');
-    const b = req();
-    await apiKeySigner({ key: 'k_test_1', header: 'X-Api-Key' }).sign(b);
-    expect(b.headers['x-api-key']).toBe('k_test_1');
-  });
-
-  it('signs each attempt with a fresh timestamp and nonce that the receiver can verify', async () => {
-    let now = 1_700_000_000_000;
-    const signer = chainSigners(
-      apiKeySigner({ key: 'k1', header: 'x-api-key' }),
-      hmacSigner({
-        secret: 'whsec',
-        header: 'x-signature',
-        timestampHeader: 'x-timestamp',
-        nonceHeader: 'x-nonce',
-        canonical: (r, c) => [r.method, r.url.pathname, c.timestamp, c.nonce, bodySha256(r.body)].join('\n'),
-        format: (sig, c) => `t=${c.timestamp},v1=${sig}`,
-        now: () => now,
-      }),
-    );
-    api.otherwise({ status: 200 });
-    const c = http(signer);
-    await c.request({ method: 'POST', path: '/charges', json: { amount: 1 }, operation: 'charge' });
-    now += 5_000;
-    await c.request({ method: 'POST', path: '/charges', json: { amount: 1 }, operation: 'charge' });
-    const [r1, r2] = api.requests;
-    expect(r1?.headers['x-api-key']).toBe('k1');
-    expect(r1?.headers['x-nonce']).not.toBe(r2?.headers['x-nonce']);
-    expect(r1?.headers['x-timestamp']).toBe('1700000000');
-    expect(r2?.headers['x-timestamp']).toBe('1700000005');
-    const expected = hmacSha256(
-      'whsec',
-      ['POST', '/charges', '1700000000', r1?.headers['x-nonce'], bodySha256(r1?.body)].join('\n'),
-    );
-    expect(safeEqual(r1?.headers['x-signature'] as string, `t=1700000000,v1=${expected}`)).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commaList, envInt, setting, urlOrSandbox } from '../setting.js';
+import { commaList, envInt, setting, urlOrSandbox } from '../../kernel/config/index.js';
 
 const secretList = commaList.pipe(
   z.array(z.string().min(16, { error: 'each secret needs at least 16 characters' })).min(1),

@@ -1,13 +1,10 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter, once } from 'node:events';
+import type { RuntimeContext } from '../../src/cli/components/component.js';
 import { type NotificationsHandle, notificationsComponent } from '../../src/cli/components/notifications.js';
-import type { RuntimeContext } from '../../src/cli/runtime.js';
-import { FeatureFlags } from '../../src/kernel/config/flags.js';
-import { loadConfig } from '../../src/kernel/config/index.js';
-import { OutboxRelay } from '../../src/kernel/store/outbox-relay.js';
-import type { Store } from '../../src/kernel/store/store.js';
-import { createLogger, HealthRegistry, Metrics } from '../../src/kernel/telemetry/index.js';
+import { OutboxRelay, type Store } from '../../src/kernel/store/index.js';
+import { testRuntimeContext } from '../support/runtime-context.js';
 
 /**
  * RabbitMQ isolation for tests: every suite gets its own vhost (created with rabbitmqctl, deleted after), so
@@ -61,27 +58,13 @@ export async function startStack(
   url: string,
   env: Record<string, string> = {},
 ): Promise<Stack> {
-  const config = loadConfig({
-    env: {
-      CAREBRIDGE_PROFILE: 'test',
-      RABBITMQ_URL: url,
-      CAREBRIDGE_NOTIFICATIONS_RETRY_DELAYS_MS: '50,100',
-      ...env,
-    },
-    cwd: '/nonexistent',
-  });
-  const logger = createLogger({ level: 'silent' });
-  const metrics = new Metrics({ defaultMetrics: false });
   let relay: OutboxRelay | undefined;
-  const ctx: RuntimeContext = {
-    config,
-    logger,
-    metrics,
-    health: new HealthRegistry(),
+  const ctx = testRuntimeContext({
+    env: { RABBITMQ_URL: url, CAREBRIDGE_NOTIFICATIONS_RETRY_DELAYS_MS: '50,100', ...env },
     store,
-    flags: new FeatureFlags({}),
     wakeOutbox: () => relay?.wake(),
-  };
+  });
+  const { logger, metrics } = ctx;
   const handle = (await notificationsComponent.start(ctx)) as NotificationsHandle;
   relay = new OutboxRelay({
     store,

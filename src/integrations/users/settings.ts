@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { envBoolean, envInt, setting } from '../setting.js';
+import { envBoolean, envInt, setting } from '../../kernel/config/index.js';
 
 /** `sandbox`, `host:port`, or `dns:///host:port` (DNS discovery, round-robin over every address). */
 const grpcTarget = z.union(
@@ -155,25 +155,5 @@ export const usersSettings = {
     schema: envInt(1, 86_400),
     default: 900,
     description: 'How long a locked username stays locked (in-process user service).',
-  }),
-  principalRateLimitPerMinute: setting({
-    env: 'CAREBRIDGE_PRINCIPAL_RATE_LIMIT_PER_MINUTE',
-    schema: envInt(1, 1_000_000),
-    default: 600,
-    description:
-      'Requests per minute per authenticated caller on /v1 (per instance); beyond it 429 with Retry-After.',
-  }),
-  loginRateLimitPerIpPerMinute: setting({
-    env: 'CAREBRIDGE_LOGIN_RATE_LIMIT_PER_IP_PER_MINUTE',
-    schema: envInt(1, 100_000),
-    default: 30,
-    description: 'POST /v1/auth/token attempts per minute per client IP.',
-  }),
-  loginRateLimitPerUsernamePerMinute: setting({
-    env: 'CAREBRIDGE_LOGIN_RATE_LIMIT_PER_USERNAME_PER_MINUTE',
-    schema: envInt(1, 100_000),
-    default: 10,
-    description:
-      'Failed POST /v1/auth/token attempts per minute per username (a successful sign-in does not count).',
   }),
 };

@@ -1,9 +1,15 @@
+import type { Migration } from '../../kernel/store/index.js';
+
 /**
  * Notifications ledger: one row per notification (our id = the AMQP messageId), its lifecycle status and
  * timestamps, and every status report received (deduplicated by the report's message id).
  * The recipient is stored masked only; the full message lives in the outbox row until it is published.
  */
-export const sql = `
+export const notificationsMigrations: Migration[] = [
+  {
+    version: 30,
+    name: 'notifications',
+    sql: `
 CREATE TABLE notifications (
   id                  text        PRIMARY KEY,
   channel             text        NOT NULL CHECK (channel IN ('email', 'sms', 'push')),
@@ -33,4 +39,6 @@ CREATE TABLE notification_events (
   received_at         timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX notification_events_notification_id ON notification_events (notification_id, at);
-`;
+`,
+  },
+];

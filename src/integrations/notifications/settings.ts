@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { envBoolean, envInt, setting, splitCommaList } from '../setting.js';
+import { envBoolean, envInt, setting, splitCommaList } from '../../kernel/config/index.js';
 
 /** Comma-separated positive integers (milliseconds), e.g. `1000,5000,30000`. */
 const delayList = z.preprocess(

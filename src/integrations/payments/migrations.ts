@@ -1,9 +1,15 @@
+import type { Migration } from '../../kernel/store/index.js';
+
 /**
  * The payments ledger: every payment, refund and subscription CareBridge asked the processor for, keyed by
  * our id, with the provider's ids. `provider_idempotency_key` is written BEFORE the processor is called, so
  * after a crash or a lost answer the same key is reused (and the processor replays instead of charging twice).
  */
-export const sql = `
+export const paymentsMigrations: Migration[] = [
+  {
+    version: 10,
+    name: 'payments',
+    sql: `
 CREATE TABLE payments (
   id                        text        PRIMARY KEY,
   provider_idempotency_key  text        NOT NULL UNIQUE,
@@ -69,4 +75,6 @@ CREATE TABLE payment_subscriptions (
   updated_at                timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX payment_subscriptions_customer ON payment_subscriptions (customer_id, created_at DESC);
-`;
+`,
+  },
+];

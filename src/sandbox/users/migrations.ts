@@ -1,8 +1,14 @@
+import type { Migration } from '../../kernel/store/index.js';
+
 /**
  * The reference user-management service's tables (src/sandbox/users). Prefixed `um_` so they cannot be
  * mistaken for gateway state: the gateway itself keeps no users, it asks the service over gRPC.
  */
-export const sql = `
+export const usersSandboxMigrations: Migration[] = [
+  {
+    version: 20,
+    name: 'users',
+    sql: `
 CREATE TABLE um_users (
   id              text        PRIMARY KEY,
   username        text        NOT NULL UNIQUE,
@@ -46,4 +52,6 @@ CREATE TABLE um_revision (
   revision        bigint      NOT NULL
 );
 INSERT INTO um_revision (id, revision) VALUES (1, 1);
-`;
+`,
+  },
+];

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestPki, type TestPki } from '../../../test/users/certs.js';
 import { DEV_PASSWORD, startUsersHarness, type UsersHarness } from '../../../test/users/harness.js';
+import { MIGRATIONS } from '../../cli/migrations.js';
 import { migrate } from '../../kernel/store/migrate.js';
 import { PgliteStore } from '../../kernel/store/pglite-store.js';
 import type { Store } from '../../kernel/store/store.js';
@@ -11,7 +12,7 @@ const pki: TestPki = makeTestPki();
 let store: Store;
 beforeAll(async () => {
   store = await PgliteStore.open('memory://');
-  await migrate(store);
+  await migrate(store, MIGRATIONS);
 });
 afterAll(() => store.close());
 

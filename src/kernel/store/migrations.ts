@@ -1,5 +1,11 @@
+import type { Migration } from './migrate.js';
+
 /** Kernel tables: idempotency keys, the outbox, delayed jobs, inbound webhook events, the audit log. */
-export const sql = `
+export const KERNEL_MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'kernel',
+    sql: `
 CREATE TABLE idempotency_keys (
   scope          text        NOT NULL,
   key            text        NOT NULL,
@@ -70,4 +76,6 @@ CREATE TABLE audit_log (
   details         jsonb       NOT NULL DEFAULT '{}'::jsonb
 );
 CREATE INDEX audit_log_at ON audit_log (at);
-`;
+`,
+  },
+];

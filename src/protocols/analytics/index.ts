@@ -1,0 +1,6 @@
+export {
+  BUSINESS_METRIC_MESSAGE_TYPE,
+  BUSINESS_METRICS_DESTINATION,
+  type BusinessMetric,
+  enqueueBusinessMetric,
+} from './business-metric.js';
