@@ -155,9 +155,11 @@ describe('the shell examples in the README and the integration guides', () => {
   for (const doc of DOCS) {
     it(`${doc}: every command does what the text says`, async () => {
       const steps = stepsOf(readFileSync(path.join(ROOT, doc), 'utf8'));
+      // A scratch folder as the working directory: what an example writes never lands in the repo.
+      const cwd = mkdtempSync(path.join(tmpdir(), 'cb-docs-run-'));
       const shell = new Shell(
         { PATH: `${bin}:${process.env.PATH}`, HOME: process.env.HOME ?? '/tmp', LANG: 'C.UTF-8' },
-        ROOT,
+        cwd,
       );
       try {
         for (const step of steps) {
@@ -179,6 +181,7 @@ describe('the shell examples in the README and the integration guides', () => {
         }
       } finally {
         shell.close();
+        rmSync(cwd, { recursive: true, force: true });
       }
     });
   }
