@@ -1,6 +1,7 @@
 export { RabbitConnection, type RabbitConnectionOptions, type RabbitTlsOptions } from './connection.js';
 export { notificationErrors } from './errors.js';
 export {
+  type ChannelInput,
   NotificationIntegration,
   type NotificationIntegrationOptions,
   type SendOptions,
@@ -11,6 +12,7 @@ export {
   type EnqueueResult,
   enqueueNotification,
   getNotificationStatus,
+  getNotificationStatuses,
   markQueued,
 } from './ledger.js';
 export {
