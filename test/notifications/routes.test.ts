@@ -100,13 +100,13 @@ describe('POST/GET /v1/notifications', () => {
     expect(ok.json().items).toHaveLength(2);
     const tooMany = await post('push', { items: Array.from({ length: 501 }, () => item) });
     expect(tooMany.statusCode).toBe(400);
-    expect(tooMany.json().code).toBe('VALIDATION_FAILED');
+    expect(tooMany.json().code).toBe('NOTIFICATIONS_INVALID_MESSAGE');
   });
 
   it('refuses invalid recipients and unknown templates with the field named', async () => {
     const badPhone = await post('sms', { to: '555-0100', text: 'x' });
     expect(badPhone.statusCode).toBe(400);
-    expect(badPhone.json().code).toBe('VALIDATION_FAILED');
+    expect(badPhone.json().code).toBe('NOTIFICATIONS_INVALID_MESSAGE');
     const badTemplate = await post('email', {
       to: 'a@example.com',
       subject: 's',

@@ -34,7 +34,7 @@ for (const factory of storeFactories) {
     });
     const expectRefused = (res: { status: number; body: Record<string, unknown> }, field: string) => {
       expect(res.status, JSON.stringify(res.body)).toBe(400);
-      expect(res.body).toMatchObject({ code: 'VALIDATION_FAILED', field });
+      expect(res.body).toMatchObject({ code: 'PAYMENTS_INVALID_REQUEST', field });
     };
 
     it('refuses a NUL in a payment id path parameter, and any id not shaped pay_<ULID>', async () => {

@@ -6,13 +6,16 @@ import {
   emailInputSchema,
   LIMITS,
   type NotificationStatus,
+  notificationErrors,
   notificationIdSchema,
   notificationStatusSchema,
   pushInputSchema,
   type SendOptions,
   smsInputSchema,
 } from '../../integrations/notifications/index.js';
+import type { ValidationAnswer } from '../plugins/errors.js';
 import { idempotencyKeyHeader, withIdempotency } from '../plugins/idempotency.js';
+import { problemResponse } from '../schemas/problem.js';
 import type { App, GatewayDeps, RouteModule } from '../types.js';
 
 /** What the notification routes need of the notifications integration (`NotificationIntegration` is one). */
@@ -30,6 +33,12 @@ export interface NotificationsPort {
   getStatus(id: string): Promise<NotificationStatus>;
 }
 
+/** A request the schema refuses is NOTIFICATIONS_INVALID_MESSAGE naming the field (`body.to`, `params.id`). */
+const NOTIFICATIONS_VALIDATION: ValidationAnswer = {
+  error: notificationErrors.invalidMessage,
+  integration: 'notifications',
+};
+
 /** The integration's own input schemas: the route and the library refuse the same input. */
 const SCHEMAS = { email: emailInputSchema, sms: smsInputSchema, push: pushInputSchema } as const;
 const SUMMARY = {
@@ -45,7 +54,7 @@ function registerSend(app: App, deps: GatewayDeps, notifications: NotificationsP
   app.post(
     `/notifications/${channel}`,
     {
-      config: { permission: 'notifications:send' },
+      config: { permission: 'notifications:send', validation: NOTIFICATIONS_VALIDATION },
       schema: {
         tags: ['notifications'],
         summary: SUMMARY[channel],
@@ -55,6 +64,11 @@ function registerSend(app: App, deps: GatewayDeps, notifications: NotificationsP
         body: z.union([single, batch]),
         response: {
           202: z.union([notificationStatusSchema, z.object({ items: z.array(notificationStatusSchema) })]),
+          400: problemResponse(
+            'NOTIFICATIONS_INVALID_MESSAGE (`field` names it, `errors` lists all), NOTIFICATIONS_TEMPLATE_UNKNOWN, NOTIFICATIONS_TEMPLATE_VARIABLE_MISSING, IDEMPOTENCY_KEY_REQUIRED, IDEMPOTENCY_KEY_INVALID',
+          ),
+          409: problemResponse('IDEMPOTENCY_KEY_IN_FLIGHT'),
+          422: problemResponse('IDEMPOTENCY_KEY_REUSED'),
         },
       },
     },
@@ -85,13 +99,17 @@ export function notificationRoutes(notifications: NotificationsPort): RouteModul
       app.get(
         '/notifications/:id',
         {
-          config: { permission: 'notifications:read' },
+          config: { permission: 'notifications:read', validation: NOTIFICATIONS_VALIDATION },
           schema: {
             tags: ['notifications'],
             summary: 'The status of a notification',
             // Checked before the lookup: a malformed id is a 400 naming `params.id`, an unknown one a 404.
             params: z.object({ id: notificationIdSchema }),
-            response: { 200: notificationStatusSchema },
+            response: {
+              200: notificationStatusSchema,
+              400: problemResponse('NOTIFICATIONS_INVALID_MESSAGE (`field`: params.id)'),
+              404: problemResponse('NOTIFICATIONS_NOT_FOUND'),
+            },
           },
         },
         async (request) => notifications.getStatus(request.params.id),

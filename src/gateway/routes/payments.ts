@@ -11,7 +11,7 @@ import {
 import { safeText } from '../../kernel/schemas/index.js';
 import { idempotencyKeyHeader, withIdempotency } from '../plugins/idempotency.js';
 import type { App, GatewayDeps, RouteModule } from '../types.js';
-import { actor, CREATE_ERRORS, READ_ERRORS, WRITE_ERRORS } from './payment-answers.js';
+import { actor, CREATE_ERRORS, PAYMENTS_VALIDATION, READ_ERRORS, WRITE_ERRORS } from './payment-answers.js';
 import { type RefundsPort, registerRefundRoutes } from './refunds.js';
 import { registerSubscriptionRoutes, type SubscriptionsPort } from './subscriptions.js';
 
@@ -55,7 +55,7 @@ function registerPaymentRoutes(app: App, deps: GatewayDeps, payments: PaymentsPo
   app.post(
     '/payments',
     {
-      config: { permission: 'payments:create' },
+      config: { permission: 'payments:create', validation: PAYMENTS_VALIDATION },
       schema: {
         tags: ['payments'],
         summary: 'Charge a customer',
@@ -82,7 +82,7 @@ function registerPaymentRoutes(app: App, deps: GatewayDeps, payments: PaymentsPo
   app.get(
     '/payments/:id',
     {
-      config: { permission: 'payments:read' },
+      config: { permission: 'payments:read', validation: PAYMENTS_VALIDATION },
       schema: {
         tags: ['payments'],
         summary: 'A payment, as the ledger knows it',
@@ -98,7 +98,7 @@ function registerPaymentRoutes(app: App, deps: GatewayDeps, payments: PaymentsPo
   app.get(
     '/payments',
     {
-      config: { permission: 'payments:read' },
+      config: { permission: 'payments:read', validation: PAYMENTS_VALIDATION },
       schema: {
         tags: ['payments'],
         summary: 'List payments, newest first',

@@ -12,7 +12,7 @@ import { isCareBridgeError } from '../../kernel/errors/index.js';
 import { audit } from '../../kernel/store/audit.js';
 import { idempotencyKeyHeader, withIdempotency } from '../plugins/idempotency.js';
 import type { App, FastifyRequest, GatewayDeps } from '../types.js';
-import { actor, CREATE_ERRORS, READ_ERRORS, WRITE_ERRORS } from './payment-answers.js';
+import { actor, CREATE_ERRORS, PAYMENTS_VALIDATION, READ_ERRORS, WRITE_ERRORS } from './payment-answers.js';
 
 /** What the refund routes need of the payments integration. */
 export interface RefundsPort {
@@ -60,7 +60,7 @@ export function registerRefundRoutes(app: App, deps: GatewayDeps, refunds: Refun
   app.post(
     '/payments/:id/refunds',
     {
-      config: { permission: 'refunds:create' },
+      config: { permission: 'refunds:create', validation: PAYMENTS_VALIDATION },
       schema: {
         tags: ['payments'],
         summary: 'Refund a payment, fully or partly',
@@ -97,7 +97,7 @@ export function registerRefundRoutes(app: App, deps: GatewayDeps, refunds: Refun
   app.get(
     '/payments/:id/refunds',
     {
-      config: { permission: 'payments:read' },
+      config: { permission: 'payments:read', validation: PAYMENTS_VALIDATION },
       schema: {
         tags: ['payments'],
         summary: 'Refunds of a payment',

@@ -9,7 +9,7 @@ import {
 } from '../../integrations/payments/index.js';
 import { idempotencyKeyHeader, withIdempotency } from '../plugins/idempotency.js';
 import type { App, GatewayDeps } from '../types.js';
-import { actor, CREATE_ERRORS, READ_ERRORS, WRITE_ERRORS } from './payment-answers.js';
+import { actor, CREATE_ERRORS, PAYMENTS_VALIDATION, READ_ERRORS, WRITE_ERRORS } from './payment-answers.js';
 
 /** What the subscription routes need of the payments integration. */
 export interface SubscriptionsPort {
@@ -49,7 +49,7 @@ export function registerSubscriptionRoutes(
   app.post(
     '/subscriptions',
     {
-      config: { permission: 'subscriptions:create' },
+      config: { permission: 'subscriptions:create', validation: PAYMENTS_VALIDATION },
       schema: {
         tags: ['payments'],
         summary: 'Start a subscription',
@@ -72,7 +72,7 @@ export function registerSubscriptionRoutes(
   app.get(
     '/subscriptions/:id',
     {
-      config: { permission: 'subscriptions:read' },
+      config: { permission: 'subscriptions:read', validation: PAYMENTS_VALIDATION },
       schema: {
         tags: ['payments'],
         summary: 'A subscription',
@@ -89,7 +89,7 @@ export function registerSubscriptionRoutes(
   app.delete(
     '/subscriptions/:id',
     {
-      config: { permission: 'subscriptions:cancel' },
+      config: { permission: 'subscriptions:cancel', validation: PAYMENTS_VALIDATION },
       schema: {
         tags: ['payments'],
         summary: 'Cancel a subscription',
