@@ -109,6 +109,46 @@ describe('payments through the gateway', () => {
     expect(rows.map((r) => r.outcome)).toEqual(['success', 'failure', 'success', 'failure']);
   });
 
+  it('refunds the rest when the refund has no body at all, and a 201 points at the refund', async () => {
+    const p = (await h.api('POST', '/v1/payments', pay({ amount: 4000 }), key())).body;
+    const part = await h.api('POST', `/v1/payments/${p.id}/refunds`, { amount: 1500 }, key());
+    expect(part.status).toBe(201);
+    expect(part.headers.location).toBe(`/v1/payments/${p.id}/refunds/${part.body.id}`);
+    // No Content-Type, no body: what `curl -X POST` sends.
+    const rest = await h.gateway.app.inject({
+      method: 'POST',
+      url: `/v1/payments/${p.id}/refunds`,
+      headers: key(),
+    });
+    expect(rest.statusCode, rest.body).toBe(201);
+    expect(rest.json()).toMatchObject({ status: 'succeeded', amount: 2500 });
+    const read = await h.api('GET', rest.headers.location as string);
+    expect(read.status).toBe(200);
+    expect(read.body).toEqual(rest.json());
+    // A JSON Content-Type with an empty body is no body too; here nothing is left.
+    const empty = await h.gateway.app.inject({
+      method: 'POST',
+      url: `/v1/payments/${p.id}/refunds`,
+      headers: { ...key(), 'content-type': 'application/json' },
+      payload: '',
+    });
+    expect(empty.json().code).toBe('PAYMENTS_ALREADY_REFUNDED');
+    // Another payment's refund id is not found under this payment.
+    const other = (await h.api('POST', '/v1/payments', pay(), key())).body;
+    expect((await h.api('GET', `/v1/payments/${other.id}/refunds/${part.body.id}`)).body.code).toBe(
+      'PAYMENTS_NOT_FOUND',
+    );
+    // Malformed JSON is still refused.
+    const broken = await h.gateway.app.inject({
+      method: 'POST',
+      url: `/v1/payments/${p.id}/refunds`,
+      headers: { ...key(), 'content-type': 'application/json' },
+      payload: '{"amount":',
+    });
+    expect(broken.statusCode).toBe(400);
+    expect(broken.json().code).toBe('BAD_REQUEST');
+  });
+
   it('lists payments newest first with a cursor', async () => {
     const customerId = `cus_list_${randomUUID().slice(0, 8)}`;
     const ids: string[] = [];

@@ -120,6 +120,16 @@ export class PaymentIntegration {
     return this.ledger.listRefunds(paymentId);
   }
 
+  /** One refund of a payment, as the ledger knows it; PAYMENTS_NOT_FOUND when it is not that payment's. */
+  async getRefund(paymentId: string, refundId: string): Promise<Refund> {
+    const r = await this.ledger.getRefund(refundId);
+    if (!r || r.paymentId !== paymentId)
+      throw paymentErrors.notFound(`No refund ${refundId} of payment ${paymentId}.`, {
+        integration: 'payments',
+      });
+    return r;
+  }
+
   createSubscription(request: SubscriptionRequest, opts: WriteOptions): Promise<Subscription> {
     return this.subscriptions.create(request, opts);
   }
