@@ -149,6 +149,55 @@ describe('payments through the gateway', () => {
     expect(broken.json().code).toBe('BAD_REQUEST');
   });
 
+  it('a cursor that is no payment id is a 400 of its own, not the first page again', async () => {
+    const garbage = await h.api('GET', '/v1/payments?limit=1&cursor=garbage');
+    expect(garbage.status).toBe(400);
+    expect(garbage.body).toMatchObject({ code: 'PAYMENTS_INVALID_CURSOR', field: 'querystring.cursor' });
+    await expect(h.payments.listPayments({ cursor: 'garbage' })).rejects.toMatchObject({
+      code: 'PAYMENTS_INVALID_CURSOR',
+    });
+    // A well-formed id is a position, whether or not that payment exists.
+    expect((await h.api('GET', '/v1/payments?limit=1&cursor=pay_01J0000000000000000000000Z')).status).toBe(
+      200,
+    );
+  });
+
+  it('an unknown pm_ token is a 400 of its own naming the token, for payments and subscriptions', async () => {
+    const headers = key();
+    const r = await h.api('POST', '/v1/payments', pay({ paymentMethod: 'pm_card_doesNotExist' }), headers);
+    expect(r.status).toBe(400);
+    expect(r.body).toMatchObject({
+      code: 'PAYMENTS_PAYMENT_METHOD_UNKNOWN',
+      field: 'paymentMethod',
+      paymentMethod: 'pm_card_doesNotExist',
+    });
+    expect(r.body.detail).toContain('pm_card_doesNotExist');
+    expect((await h.api('GET', `/v1/payments/${r.body.paymentId}`)).body.status).toBe('failed');
+    // The library, asked again with the same operation key, gives the same answer from the ledger.
+    const request = {
+      amount: 1250,
+      currency: 'USD',
+      customerId: 'cus_pm',
+      paymentMethod: 'pm_card_doesNotExist',
+    };
+    const opts = { idempotencyKey: `unknown-pm-${randomUUID()}` };
+    await expect(h.payments.processPayment(request, opts)).rejects.toMatchObject({
+      code: 'PAYMENTS_PAYMENT_METHOD_UNKNOWN',
+    });
+    await expect(h.payments.processPayment(request, opts)).rejects.toMatchObject({
+      code: 'PAYMENTS_PAYMENT_METHOD_UNKNOWN',
+      details: { paymentMethod: 'pm_card_doesNotExist' },
+    });
+    const s = await h.api(
+      'POST',
+      '/v1/subscriptions',
+      { customerId: 'cus_sub_pm', priceId: 'price_basic_monthly', paymentMethod: 'pm_nope' },
+      key(),
+    );
+    expect(s.status).toBe(400);
+    expect(s.body).toMatchObject({ code: 'PAYMENTS_PAYMENT_METHOD_UNKNOWN', paymentMethod: 'pm_nope' });
+  });
+
   it('lists payments newest first with a cursor', async () => {
     const customerId = `cus_list_${randomUUID().slice(0, 8)}`;
     const ids: string[] = [];

@@ -50,8 +50,11 @@ for (const factory of storeFactories) {
     });
 
     it('refuses a NUL in the list cursor and customer filter', async () => {
-      expectRefused(await h.api('GET', '/v1/payments?cursor=pay_%00'), 'querystring.cursor');
-      expectRefused(await h.api('GET', '/v1/payments?cursor=not-a-cursor'), 'querystring.cursor');
+      for (const cursor of ['pay_%00', 'not-a-cursor']) {
+        const res = await h.api('GET', `/v1/payments?cursor=${cursor}`);
+        expect(res.status).toBe(400);
+        expect(res.body).toMatchObject({ code: 'PAYMENTS_INVALID_CURSOR', field: 'querystring.cursor' });
+      }
       expectRefused(await h.api('GET', '/v1/payments?customerId=a%00b'), 'querystring.customerId');
       expect((await h.api('GET', '/v1/payments?limit=1')).status).toBe(200);
     });

@@ -4,12 +4,14 @@ import {
   type Page,
   type Payment,
   type PaymentRequest,
+  paymentErrors,
   paymentIdSchema,
   paymentRequestSchema,
   type WriteOptions,
 } from '../../integrations/payments/index.js';
 import { safeText } from '../../kernel/schemas/index.js';
 import { idempotencyKeyHeader, withIdempotency } from '../plugins/idempotency.js';
+import { problemResponse } from '../schemas/problem.js';
 import type { App, GatewayDeps, RouteModule } from '../types.js';
 import { actor, CREATE_ERRORS, PAYMENTS_VALIDATION, READ_ERRORS, WRITE_ERRORS } from './payment-answers.js';
 import { type RefundsPort, registerRefundRoutes } from './refunds.js';
@@ -98,11 +100,16 @@ function registerPaymentRoutes(app: App, deps: GatewayDeps, payments: PaymentsPo
   app.get(
     '/payments',
     {
-      config: { permission: 'payments:read', validation: PAYMENTS_VALIDATION },
+      config: {
+        permission: 'payments:read',
+        // A cursor that is not a payment id is its own mistake: never the first page again, never a list.
+        validation: { ...PAYMENTS_VALIDATION, fields: { 'querystring.cursor': paymentErrors.invalidCursor } },
+      },
       schema: {
         tags: ['payments'],
         summary: 'List payments, newest first',
-        description: 'Cursor pagination: pass `nextCursor` of a page as `cursor` to get the next one.',
+        description:
+          'Cursor pagination: pass `nextCursor` of a page as `cursor` to get the next one. A `cursor` that is not a payment id (`pay_<ULID>`) is 400 PAYMENTS_INVALID_CURSOR.',
         querystring: z.object({
           limit: z.coerce.number().int().min(1).max(100).default(20),
           cursor: paymentIdSchema.optional().describe('`nextCursor` of the previous page (a payment id).'),
@@ -111,7 +118,9 @@ function registerPaymentRoutes(app: App, deps: GatewayDeps, payments: PaymentsPo
         }),
         response: {
           200: z.object({ data: z.array(paymentSchema), nextCursor: z.string().nullable() }),
-          400: READ_ERRORS[400],
+          400: problemResponse(
+            'PAYMENTS_INVALID_CURSOR, PAYMENTS_INVALID_REQUEST (`field` names the parameter)',
+          ),
         },
       },
     },

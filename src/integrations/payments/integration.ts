@@ -8,7 +8,12 @@ import { PaymentFlow } from './payment-flow.js';
 import { ProcessorClient } from './processor.js';
 import { isOpen, type WriteOptions } from './reconciled-write.js';
 import { RefundFlow } from './refund-flow.js';
-import type { PaymentRequest, RefundRequest, SubscriptionRequest } from './schemas.js';
+import {
+  type PaymentRequest,
+  paymentIdSchema,
+  type RefundRequest,
+  type SubscriptionRequest,
+} from './schemas.js';
 import { SubscriptionFlow } from './subscription-flow.js';
 import type { Page, Payment, ProviderCharge, ProviderRefund, Refund, Subscription } from './types.js';
 
@@ -97,7 +102,19 @@ export class PaymentIntegration {
     return this.payments.reconcile(p).catch(() => p);
   }
 
-  listPayments(q: { limit?: number; cursor?: string; customerId?: string } = {}): Promise<Page<Payment>> {
+  /** Newest first; `cursor` is the `nextCursor` of the previous page (PAYMENTS_INVALID_CURSOR otherwise). */
+  async listPayments(
+    q: { limit?: number; cursor?: string; customerId?: string } = {},
+  ): Promise<Page<Payment>> {
+    if (q.cursor !== undefined && !paymentIdSchema.safeParse(q.cursor).success) {
+      throw paymentErrors.invalidCursor(
+        'cursor: expected the nextCursor of a previous page (a payment id).',
+        {
+          integration: 'payments',
+          details: { field: 'cursor' },
+        },
+      );
+    }
     return this.ledger.listPayments({
       limit: Math.min(Math.max(q.limit ?? 20, 1), 100),
       cursor: q.cursor,

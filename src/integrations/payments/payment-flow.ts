@@ -148,8 +148,18 @@ export class PaymentFlow {
         message: err.message,
       });
     }
-    throw withPayment(err, p.id);
+    throw withPayment(namingPaymentMethod(err, p.paymentMethod), p.id);
   }
+}
+
+/** The processor does not know the caller's `pm_…` token: say which one (it is the caller's own input). */
+export function namingPaymentMethod(err: CareBridgeError, token: string): CareBridgeError {
+  if (err.code !== 'PAYMENTS_PAYMENT_METHOD_UNKNOWN') return err;
+  return paymentErrors.paymentMethodUnknown(`The processor knows no payment method ${token}.`, {
+    integration: 'payments',
+    details: { ...err.details, field: 'paymentMethod', paymentMethod: token },
+    cause: err,
+  });
 }
 
 function withPayment(err: CareBridgeError, paymentId: string): CareBridgeError {
@@ -177,6 +187,13 @@ export function throwIfFailed(p: Payment): Payment {
     providerCode: p.failure?.code ?? null,
     declineCode: p.failure?.declineCode ?? null,
   };
+  // A charge names one object of the processor's, its payment method: the one `resource_missing` can mean.
+  if (p.failure?.code === 'resource_missing') {
+    throw paymentErrors.paymentMethodUnknown(`The processor knows no payment method ${p.paymentMethod}.`, {
+      integration: 'payments',
+      details: { ...details, field: 'paymentMethod', paymentMethod: p.paymentMethod },
+    });
+  }
   if (!p.failure?.declineCode && !CARD_CODES.has(p.failure?.code ?? '')) {
     throw paymentErrors.invalidRequest(
       `The processor refused the payment (${p.failure?.code ?? 'invalid'}).`,

@@ -1,5 +1,6 @@
 import type { Store } from '../../kernel/store/store.js';
 import { paymentErrors, toCareBridgeError } from './errors.js';
+import { namingPaymentMethod } from './payment-flow.js';
 import type { ProcessorClient } from './processor.js';
 import {
   assertSameRequest,
@@ -130,7 +131,7 @@ export class SubscriptionFlow {
         apply: (found) => this.ledger.apply(s.id, found),
         refused: async (err) => {
           if (err.code !== 'PAYMENTS_AUTHENTICATION_FAILED') await this.ledger.markRefused(s.id);
-          throw err;
+          throw namingPaymentMethod(err, s.paymentMethod);
         },
         unanswered: async (lastError) => {
           await this.ledger.mark(s.id, 'unknown');
