@@ -68,6 +68,9 @@ function registerSend(app: App, deps: GatewayDeps, notifications: NotificationsP
             'NOTIFICATIONS_INVALID_MESSAGE (`field` names it, `errors` lists all), NOTIFICATIONS_TEMPLATE_UNKNOWN, NOTIFICATIONS_TEMPLATE_VARIABLE_MISSING, IDEMPOTENCY_KEY_REQUIRED, IDEMPOTENCY_KEY_INVALID',
           ),
           409: problemResponse('IDEMPOTENCY_KEY_IN_FLIGHT'),
+          413: problemResponse(
+            'NOTIFICATIONS_MESSAGE_TOO_LARGE (`field` names the part over its limit, `limitBytes` the limit), PAYLOAD_TOO_LARGE',
+          ),
           422: problemResponse('IDEMPOTENCY_KEY_REUSED'),
         },
       },

@@ -44,14 +44,20 @@ function parse<T>(schema: z.ZodType<T>, input: unknown): T {
   throw notificationErrors.invalidMessage(`${field}: ${issue.message}`, { details: { field } });
 }
 
+/**
+ * An email's `text` and `html` are each bounded after templates are rendered (LIMITS.emailBodyBytes, UTF-8);
+ * the refusal names the field that is over — `variables` when that part came from the template — and the limit.
+ */
 function buildEmail(input: unknown): Built {
   const v = parse(emailInputSchema, input);
   const rendered = renderEmail(v);
-  const bytes = Buffer.byteLength(rendered.text ?? '') + Buffer.byteLength(rendered.html ?? '');
-  if (bytes > LIMITS.emailBodyBytes) {
+  for (const part of ['text', 'html'] as const) {
+    const bytes = Buffer.byteLength(rendered[part] ?? '');
+    if (bytes <= LIMITS.emailBodyBytes) continue;
+    const field = v[part] !== undefined ? part : 'variables';
     throw notificationErrors.messageTooLarge(
-      `email body is ${bytes} bytes; the limit is ${LIMITS.emailBodyBytes}`,
-      { details: { field: 'html' } },
+      `${field}: the email's ${part} is ${bytes} bytes once rendered; the limit is ${LIMITS.emailBodyBytes} bytes (256 KiB) for each of text and html`,
+      { details: { field, limitBytes: LIMITS.emailBodyBytes, bytes } },
     );
   }
   return {
@@ -76,9 +82,11 @@ function buildPush(input: unknown): Built {
   };
   const bytes = Buffer.byteLength(JSON.stringify({ title: v.title, body: v.body, data: v.data ?? {} }));
   if (bytes > LIMITS.pushPayloadBytes) {
+    // One limit for the whole payload (APNs and FCM count title, body and data together).
+    const field = v.data ? 'data' : 'body';
     throw notificationErrors.messageTooLarge(
-      `push payload is ${bytes} bytes; the limit is ${LIMITS.pushPayloadBytes}`,
-      { details: { field: 'data' } },
+      `${field}: the push payload (title, body and data) is ${bytes} bytes; the limit is ${LIMITS.pushPayloadBytes} bytes`,
+      { details: { field, limitBytes: LIMITS.pushPayloadBytes, bytes } },
     );
   }
   return { content, recipient: v.deviceToken };
