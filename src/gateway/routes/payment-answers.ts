@@ -42,7 +42,7 @@ export const WRITE_ERRORS = {
 
 /** The same list in words, for the descriptions of the creating routes. */
 export const CREATE_ERRORS =
-  'Errors (problem+json `code`): 400 PAYMENTS_INVALID_REQUEST (`field` names it) / IDEMPOTENCY_KEY_REQUIRED, 402 PAYMENTS_CARD_DECLINED (`declineCode`, `paymentId`) / PAYMENTS_PROCESSING_ERROR, 409 IDEMPOTENCY_KEY_IN_FLIGHT / PAYMENTS_IDEMPOTENCY_CONFLICT, 422 IDEMPOTENCY_KEY_REUSED, 429 PAYMENTS_RATE_LIMITED (`Retry-After`), 502 PAYMENTS_OUTCOME_UNKNOWN (retry with the same key: it reconciles) / PAYMENTS_AUTHENTICATION_FAILED, 503 PAYMENTS_PROVIDER_UNAVAILABLE / CIRCUIT_OPEN. Replays carry `Idempotent-Replayed: true`.';
+  'Errors (problem+json `code`): 400 PAYMENTS_INVALID_REQUEST (`field` names it) / IDEMPOTENCY_KEY_REQUIRED, 402 PAYMENTS_CARD_DECLINED (`declineCode`, `paymentId`) / PAYMENTS_PROCESSING_ERROR, 409 IDEMPOTENCY_KEY_IN_FLIGHT / PAYMENTS_IDEMPOTENCY_CONFLICT, 422 IDEMPOTENCY_KEY_REUSED, 429 PAYMENTS_RATE_LIMITED (`Retry-After`), 502 PAYMENTS_OUTCOME_UNKNOWN (retry with the same key: it reconciles) / PAYMENTS_AUTHENTICATION_FAILED, 503 PAYMENTS_PROVIDER_UNAVAILABLE (the processor turned it away and took nothing: retry with the same key) / CIRCUIT_OPEN. Replays carry `Idempotent-Replayed: true`.';
 
 /** Who asked, as the ledger and the audit log record it. */
 export function actor(request: FastifyRequest): string {

@@ -88,8 +88,9 @@ export class PaymentIntegration {
   }
   /**
    * Charges a customer. Resolves with the payment (`succeeded`, or `pending` under fraud review); throws
-   * PAYMENTS_CARD_DECLINED / PAYMENTS_PROCESSING_ERROR (details.paymentId, declineCode), PAYMENTS_OUTCOME_UNKNOWN
-   * when neither the answer nor reconciliation told what happened (retry with the same key to reconcile again).
+   * PAYMENTS_CARD_DECLINED / PAYMENTS_PROCESSING_ERROR (details.paymentId, declineCode), PAYMENTS_PROVIDER_UNAVAILABLE
+   * or PAYMENTS_RATE_LIMITED when the processor turned it away and holds no charge, PAYMENTS_OUTCOME_UNKNOWN when
+   * neither the answer nor reconciliation told what happened (retry with the same key to reconcile again).
    */
   processPayment(request: PaymentRequest, opts: WriteOptions): Promise<Payment> {
     return this.payments.create(request, opts);

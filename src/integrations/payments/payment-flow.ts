@@ -7,6 +7,7 @@ import {
   isOpen,
   prepareWrite,
   sendReconciled,
+  turnedAwayError,
   type WriteOptions,
 } from './reconciled-write.js';
 import { type PaymentRequest, paymentRequestSchema } from './schemas.js';
@@ -106,8 +107,9 @@ export class PaymentFlow {
         lookUp: () => this.lookup(p.id),
         apply: (charge) => this.ledger.applyCharge(p.id, charge),
         refused: (err) => this.refused(p, err),
-        unanswered: async (lastError) => {
+        unanswered: async (lastError, turnedAway) => {
           await this.ledger.markPayment(p.id, 'unknown');
+          if (turnedAway) throw turnedAwayError(turnedAway, 'payment', { paymentId: p.id });
           throw paymentErrors.outcomeUnknown(
             'The processor did not confirm the payment; it will be reconciled (GET the payment or retry with the same key).',
             {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
-import type { CareBridgeError } from '../../kernel/errors/index.js';
+import { type CareBridgeError, isCareBridgeError } from '../../kernel/errors/index.js';
 import { hashRequest } from '../../kernel/store/idempotency.js';
 import { paymentErrors, toCareBridgeError } from './errors.js';
 import type { Outcome } from './processor.js';
@@ -74,8 +74,42 @@ export interface ReconciledSend<P, R> {
   apply(found: P): Promise<R>;
   /** Records a final refusal (a 4xx answer), then throws it or returns what it became (a failed charge). */
   refused(err: CareBridgeError): Promise<R>;
-  /** Records that no round got an answer and throws (the row stays open for reconciliation). */
-  unanswered(lastError: unknown): Promise<never>;
+  /**
+   * Records that no round got a final answer and throws; the row stays open for reconciliation. `turnedAway`
+   * is the processor's own refusal (5xx, 429) when that was the last word and the lookup after it found
+   * nothing: the caller hears that refusal (`turnedAwayError`), not "outcome unknown".
+   */
+  unanswered(lastError: unknown, turnedAway: CareBridgeError | undefined): Promise<never>;
+}
+
+/** The processor answered, and what it said was "not now": a 5xx (not 409, which means still executing) or 429. */
+function turnsAway(err: unknown): err is CareBridgeError {
+  if (!isCareBridgeError(err)) return false;
+  if (err.code === 'PAYMENTS_RATE_LIMITED') return true;
+  return err.code === 'PAYMENTS_PROVIDER_UNAVAILABLE' && Number(err.details?.providerStatus) >= 500;
+}
+
+/**
+ * What a caller hears when the processor turned a write away and holds nothing for it: the same code
+ * (503 PAYMENTS_PROVIDER_UNAVAILABLE, 429 PAYMENTS_RATE_LIMITED, retryable), naming the row that stays open.
+ */
+export function turnedAwayError(
+  refusal: CareBridgeError,
+  what: 'payment' | 'refund' | 'subscription',
+  details: Record<string, unknown>,
+): CareBridgeError {
+  const make =
+    refusal.code === 'PAYMENTS_RATE_LIMITED' ? paymentErrors.rateLimited : paymentErrors.providerUnavailable;
+  const why = refusal.code === 'PAYMENTS_RATE_LIMITED' ? 'is rate limiting CareBridge' : 'is unavailable';
+  return make(
+    `The processor ${why} and has not taken the ${what}; it stays open and is reconciled. Retry with the same Idempotency-Key.`,
+    {
+      integration: 'payments',
+      details: { ...refusal.details, ...details },
+      ...(refusal.retryAfterSeconds !== undefined ? { retryAfterSeconds: refusal.retryAfterSeconds } : {}),
+      cause: refusal,
+    },
+  );
 }
 
 /**
@@ -93,6 +127,7 @@ export async function sendReconciled<P, R>(
     if (found) return steps.apply(found);
   }
   let lastError: unknown;
+  let nothingThere = false;
   for (let round = 1; round <= opts.rounds; round++) {
     let outcome: Outcome<P>;
     try {
@@ -100,12 +135,16 @@ export async function sendReconciled<P, R>(
     } catch (err) {
       // Sent (maybe) but no answer: the outcome is unknown. Look it up before deciding anything.
       lastError = err;
-      const found = await steps.lookUp().catch(() => undefined);
-      if (found) return steps.apply(found);
+      const looked = await steps.lookUp().then(
+        (found) => ({ found }),
+        () => undefined,
+      );
+      if (looked?.found) return steps.apply(looked.found);
+      nothingThere = looked !== undefined;
       continue; // nothing there: resending with the same key cannot create it twice
     }
     if (outcome.ok) return steps.apply(outcome.body);
     return steps.refused(toCareBridgeError(outcome.answer));
   }
-  return steps.unanswered(lastError);
+  return steps.unanswered(lastError, nothingThere && turnsAway(lastError) ? lastError : undefined);
 }

@@ -7,6 +7,7 @@ import {
   isOpen,
   prepareWrite,
   sendReconciled,
+  turnedAwayError,
   type WriteOptions,
 } from './reconciled-write.js';
 import { type RefundRequest, refundRequestSchema } from './schemas.js';
@@ -118,8 +119,10 @@ export class RefundFlow {
             await this.ledger.markRefund(r.id, 'failed', String(err.details?.providerCode ?? err.code));
           throw err;
         },
-        unanswered: async (lastError) => {
+        unanswered: async (lastError, turnedAway) => {
           await this.ledger.markRefund(r.id, 'unknown');
+          if (turnedAway)
+            throw turnedAwayError(turnedAway, 'refund', { refundId: r.id, paymentId: payment.id });
           throw paymentErrors.outcomeUnknown(
             'The processor did not confirm the refund; retry with the same key to reconcile.',
             {

@@ -7,6 +7,7 @@ import {
   isOpen,
   prepareWrite,
   sendReconciled,
+  turnedAwayError,
   type WriteOptions,
 } from './reconciled-write.js';
 import { type SubscriptionRequest, subscriptionRequestSchema } from './schemas.js';
@@ -133,8 +134,9 @@ export class SubscriptionFlow {
           if (err.code !== 'PAYMENTS_AUTHENTICATION_FAILED') await this.ledger.markRefused(s.id);
           throw namingPaymentMethod(err, s.paymentMethod);
         },
-        unanswered: async (lastError) => {
+        unanswered: async (lastError, turnedAway) => {
           await this.ledger.mark(s.id, 'unknown');
+          if (turnedAway) throw turnedAwayError(turnedAway, 'subscription', { subscriptionId: s.id });
           throw paymentErrors.outcomeUnknown(
             'The processor did not confirm the subscription; retry with the same key to reconcile.',
             {
