@@ -41,7 +41,7 @@ for (const factory of storeFactories) {
       });
     const expectRefused = (res: Awaited<ReturnType<typeof send>>, field: string) => {
       expect(res.statusCode, res.body).toBe(400);
-      expect(res.json()).toMatchObject({ code: 'VALIDATION_FAILED', field });
+      expect(res.json()).toMatchObject({ code: 'NOTIFICATIONS_INVALID_MESSAGE', field });
     };
 
     it('refuses a NUL in an SMS text, an email subject or body, and a push field', async () => {
@@ -99,7 +99,7 @@ for (const factory of storeFactories) {
       ]) {
         const res = await gw.app.inject({ url });
         expect(res.statusCode, res.body).toBe(400);
-        expect(res.json()).toMatchObject({ code: 'VALIDATION_FAILED', field: 'params.id' });
+        expect(res.json()).toMatchObject({ code: 'NOTIFICATIONS_INVALID_MESSAGE', field: 'params.id' });
       }
     });
   });

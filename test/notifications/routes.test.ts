@@ -100,13 +100,13 @@ describe('POST/GET /v1/notifications', () => {
     expect(ok.json().items).toHaveLength(2);
     const tooMany = await post('push', { items: Array.from({ length: 501 }, () => item) });
     expect(tooMany.statusCode).toBe(400);
-    expect(tooMany.json().code).toBe('VALIDATION_FAILED');
+    expect(tooMany.json().code).toBe('NOTIFICATIONS_INVALID_MESSAGE');
   });
 
   it('refuses invalid recipients and unknown templates with the field named', async () => {
     const badPhone = await post('sms', { to: '555-0100', text: 'x' });
     expect(badPhone.statusCode).toBe(400);
-    expect(badPhone.json().code).toBe('VALIDATION_FAILED');
+    expect(badPhone.json().code).toBe('NOTIFICATIONS_INVALID_MESSAGE');
     const badTemplate = await post('email', {
       to: 'a@example.com',
       subject: 's',
@@ -114,6 +114,47 @@ describe('POST/GET /v1/notifications', () => {
     });
     expect(badTemplate.statusCode).toBe(400);
     expect(badTemplate.json().code).toBe('NOTIFICATIONS_TEMPLATE_UNKNOWN');
+  });
+
+  it('refuses an email part over 256 KiB with 413 naming that part and the limit', async () => {
+    const big = 'x'.repeat(256 * 1024 + 1);
+    for (const [body, field] of [
+      [{ text: big }, 'text'],
+      [{ text: 'short', html: `<p>${big}</p>` }, 'html'],
+      [
+        {
+          template: 'prescription_ready',
+          variables: { firstName: big.slice(0, 10_000) },
+          text: `{{firstName}}`.repeat(27),
+        },
+        'text',
+      ],
+    ] as const) {
+      const res = await post('email', { to: 'a@example.com', subject: 's', ...body });
+      expect(res.statusCode, field).toBe(413);
+      expect(res.json(), field).toMatchObject({
+        code: 'NOTIFICATIONS_MESSAGE_TOO_LARGE',
+        field,
+        limitBytes: 262_144,
+      });
+      expect(res.json().detail).toContain('262144 bytes');
+    }
+    const batch = await post('email', {
+      items: [
+        { to: 'a@example.com', subject: 's', text: 'ok' },
+        { to: 'b@example.com', subject: 's', html: big },
+      ],
+    });
+    expect(batch.statusCode).toBe(413);
+    expect(batch.json()).toMatchObject({ field: 'items.1.html', limitBytes: 262_144 });
+    // The limit is per part: text and html of 200 KiB each are accepted.
+    const both = await post('email', {
+      to: 'a@example.com',
+      subject: 's',
+      text: 'y'.repeat(200 * 1024),
+      html: 'z'.repeat(200 * 1024),
+    });
+    expect(both.statusCode, both.body).toBe(202);
   });
 
   it('publishes the routes and their schemas in the OpenAPI document', async () => {

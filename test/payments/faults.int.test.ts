@@ -110,6 +110,45 @@ describe('unknown outcomes are reconciled, never charged twice', () => {
   });
 });
 
+describe('the processor turns a write away (5xx, nothing committed)', () => {
+  const state = async () =>
+    (await (await fetch(`${h.sandbox.url}/_sandbox/state`)).json()) as {
+      charges: Array<{ metadata: Record<string, string> }>;
+    };
+
+  it('answers 503 PAYMENTS_PROVIDER_UNAVAILABLE, keeps the payment open, and a later GET reconciles it', async () => {
+    await faults({
+      replace: true,
+      faults: [{ method: 'POST', path: '/api/v1/charges', action: 'error', status: 503, probability: 1 }],
+    });
+    const body = { amount: 3333, currency: 'USD', customerId: 'cus_away', paymentMethod: 'pm_card_visa' };
+    const r = await h.api('POST', '/v1/payments', body, { 'idempotency-key': randomUUID() });
+    expect(r.status).toBe(503);
+    expect(r.body).toMatchObject({ code: 'PAYMENTS_PROVIDER_UNAVAILABLE', retryable: true });
+    expect(r.body.paymentId).toMatch(/^pay_/);
+    expect((await h.api('GET', `/v1/payments/${r.body.paymentId}`)).body.status).toBe('unknown');
+    await fetch(`${h.sandbox.url}/_sandbox/faults`, { method: 'DELETE' });
+    expect((await h.api('GET', `/v1/payments/${r.body.paymentId}`)).body.status).toBe('succeeded');
+    expect(await chargesOf(r.body.paymentId)).toHaveLength(1);
+  });
+
+  it('amount 300000, the sandbox processor’s “unavailable” amount, is the guide’s 503, every time, never charged', async () => {
+    const before = (await state()).charges.length;
+    const headers = { 'idempotency-key': randomUUID() };
+    const body = { amount: 300_000, currency: 'USD', customerId: 'cus_magic', paymentMethod: 'pm_card_visa' };
+    const first = await h.api('POST', '/v1/payments', body, headers);
+    expect(first.status).toBe(503);
+    expect(first.body).toMatchObject({ code: 'PAYMENTS_PROVIDER_UNAVAILABLE', retryable: true });
+    // The same key again reconciles (looks the charge up, resends with the same processor key): 503 again.
+    const again = await h.api('POST', '/v1/payments', body, headers);
+    expect(again.status).toBe(503);
+    expect(again.body.paymentId).toBe(first.body.paymentId);
+    const p = await h.api('GET', `/v1/payments/${first.body.paymentId}`);
+    expect(p.body).toMatchObject({ status: 'unknown', providerChargeId: null });
+    expect((await state()).charges.length).toBe(before);
+  });
+});
+
 describe('payments under a 30% fault rate', () => {
   it('the processor holds exactly one charge per payment and the gateway reports its true final state', async () => {
     await fetch(`${h.sandbox.url}/_sandbox/faults`, {

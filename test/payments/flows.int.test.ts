@@ -109,6 +109,95 @@ describe('payments through the gateway', () => {
     expect(rows.map((r) => r.outcome)).toEqual(['success', 'failure', 'success', 'failure']);
   });
 
+  it('refunds the rest when the refund has no body at all, and a 201 points at the refund', async () => {
+    const p = (await h.api('POST', '/v1/payments', pay({ amount: 4000 }), key())).body;
+    const part = await h.api('POST', `/v1/payments/${p.id}/refunds`, { amount: 1500 }, key());
+    expect(part.status).toBe(201);
+    expect(part.headers.location).toBe(`/v1/payments/${p.id}/refunds/${part.body.id}`);
+    // No Content-Type, no body: what `curl -X POST` sends.
+    const rest = await h.gateway.app.inject({
+      method: 'POST',
+      url: `/v1/payments/${p.id}/refunds`,
+      headers: key(),
+    });
+    expect(rest.statusCode, rest.body).toBe(201);
+    expect(rest.json()).toMatchObject({ status: 'succeeded', amount: 2500 });
+    const read = await h.api('GET', rest.headers.location as string);
+    expect(read.status).toBe(200);
+    expect(read.body).toEqual(rest.json());
+    // A JSON Content-Type with an empty body is no body too; here nothing is left.
+    const empty = await h.gateway.app.inject({
+      method: 'POST',
+      url: `/v1/payments/${p.id}/refunds`,
+      headers: { ...key(), 'content-type': 'application/json' },
+      payload: '',
+    });
+    expect(empty.json().code).toBe('PAYMENTS_ALREADY_REFUNDED');
+    // Another payment's refund id is not found under this payment.
+    const other = (await h.api('POST', '/v1/payments', pay(), key())).body;
+    expect((await h.api('GET', `/v1/payments/${other.id}/refunds/${part.body.id}`)).body.code).toBe(
+      'PAYMENTS_NOT_FOUND',
+    );
+    // Malformed JSON is still refused.
+    const broken = await h.gateway.app.inject({
+      method: 'POST',
+      url: `/v1/payments/${p.id}/refunds`,
+      headers: { ...key(), 'content-type': 'application/json' },
+      payload: '{"amount":',
+    });
+    expect(broken.statusCode).toBe(400);
+    expect(broken.json().code).toBe('BAD_REQUEST');
+  });
+
+  it('a cursor that is no payment id is a 400 of its own, not the first page again', async () => {
+    const garbage = await h.api('GET', '/v1/payments?limit=1&cursor=garbage');
+    expect(garbage.status).toBe(400);
+    expect(garbage.body).toMatchObject({ code: 'PAYMENTS_INVALID_CURSOR', field: 'querystring.cursor' });
+    await expect(h.payments.listPayments({ cursor: 'garbage' })).rejects.toMatchObject({
+      code: 'PAYMENTS_INVALID_CURSOR',
+    });
+    // A well-formed id is a position, whether or not that payment exists.
+    expect((await h.api('GET', '/v1/payments?limit=1&cursor=pay_01J0000000000000000000000Z')).status).toBe(
+      200,
+    );
+  });
+
+  it('an unknown pm_ token is a 400 of its own naming the token, for payments and subscriptions', async () => {
+    const headers = key();
+    const r = await h.api('POST', '/v1/payments', pay({ paymentMethod: 'pm_card_doesNotExist' }), headers);
+    expect(r.status).toBe(400);
+    expect(r.body).toMatchObject({
+      code: 'PAYMENTS_PAYMENT_METHOD_UNKNOWN',
+      field: 'paymentMethod',
+      paymentMethod: 'pm_card_doesNotExist',
+    });
+    expect(r.body.detail).toContain('pm_card_doesNotExist');
+    expect((await h.api('GET', `/v1/payments/${r.body.paymentId}`)).body.status).toBe('failed');
+    // The library, asked again with the same operation key, gives the same answer from the ledger.
+    const request = {
+      amount: 1250,
+      currency: 'USD',
+      customerId: 'cus_pm',
+      paymentMethod: 'pm_card_doesNotExist',
+    };
+    const opts = { idempotencyKey: `unknown-pm-${randomUUID()}` };
+    await expect(h.payments.processPayment(request, opts)).rejects.toMatchObject({
+      code: 'PAYMENTS_PAYMENT_METHOD_UNKNOWN',
+    });
+    await expect(h.payments.processPayment(request, opts)).rejects.toMatchObject({
+      code: 'PAYMENTS_PAYMENT_METHOD_UNKNOWN',
+      details: { paymentMethod: 'pm_card_doesNotExist' },
+    });
+    const s = await h.api(
+      'POST',
+      '/v1/subscriptions',
+      { customerId: 'cus_sub_pm', priceId: 'price_basic_monthly', paymentMethod: 'pm_nope' },
+      key(),
+    );
+    expect(s.status).toBe(400);
+    expect(s.body).toMatchObject({ code: 'PAYMENTS_PAYMENT_METHOD_UNKNOWN', paymentMethod: 'pm_nope' });
+  });
+
   it('lists payments newest first with a cursor', async () => {
     const customerId = `cus_list_${randomUUID().slice(0, 8)}`;
     const ids: string[] = [];

@@ -4,7 +4,7 @@ import { paymentWebhookRoutes } from '../../src/gateway/webhooks/payments.js';
 import {
   PaymentIntegration,
   type PaymentIntegrationOptions,
-  PaymentWebhookProcessor,
+  PaymentWebhookInbox,
 } from '../../src/integrations/payments/index.js';
 import type { Store } from '../../src/kernel/store/store.js';
 import { createLogger, Metrics } from '../../src/kernel/telemetry/index.js';
@@ -23,7 +23,7 @@ export interface PaymentsHarness {
   sandbox: PaymentsSandbox;
   gateway: TestGateway;
   payments: PaymentIntegration;
-  webhooks: PaymentWebhookProcessor;
+  webhooks: PaymentWebhookInbox;
   gatewayUrl: string;
   /** Calls the gateway (in-process inject), JSON in and out. */
   api(
@@ -70,7 +70,7 @@ export async function startHarness(
   const logger = createLogger({ level: 'silent' });
   const metrics = new Metrics({ defaultMetrics: false });
   let payments: PaymentIntegration | undefined;
-  let webhooks: PaymentWebhookProcessor | undefined;
+  let webhooks: PaymentWebhookInbox | undefined;
   const gateway = await buildTestGateway({
     authenticator: allowAll,
     ...(opts.store ? { store: opts.store } : {}),
@@ -92,7 +92,7 @@ export async function startHarness(
             totalTimeoutMs: 8000,
             ...opts.integration,
           });
-          webhooks = new PaymentWebhookProcessor(deps.store, payments, logger);
+          webhooks = new PaymentWebhookInbox(deps.store, payments, logger);
           return paymentRoutes(payments).register(app, deps);
         },
       },

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import {
+  type CareBridgeError,
   errors,
   isCareBridgeError,
   normalizeError,
@@ -12,18 +13,95 @@ import {
 } from '../../kernel/errors/index.js';
 import type { App } from '../types.js';
 
+/**
+ * How a route answers a request its schema refuses (route `config.validation`): with its integration's
+ * documented code (PAYMENTS_INVALID_REQUEST, NOTIFICATIONS_INVALID_MESSAGE, …) instead of VALIDATION_FAILED,
+ * and, for a field that deserves one (a list cursor), a code of its own.
+ */
+export interface ValidationAnswer {
+  error: ErrorFactory;
+  integration?: string;
+  /** By field, e.g. `querystring.cursor`: a more specific code than `error`. */
+  fields?: Record<string, ErrorFactory>;
+}
+type ErrorFactory = (
+  message: string,
+  extra?: { details?: Record<string, unknown>; integration?: string },
+) => CareBridgeError;
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    validation?: ValidationAnswer;
+  }
+}
+
+/** A zod issue as fastify-type-provider-zod hands it over (its own fields under `params`), or nested. */
+interface Issue {
+  code: string;
+  path: PropertyKey[];
+  message: string;
+  keys?: string[];
+  errors?: Issue[][];
+}
+interface Located {
+  field: string;
+  message: string;
+}
+
+/**
+ * What a schema failure is about, each with the field it names: `body.amount`; an unknown key by its own
+ * name (`body.bogus`, not `body.`); `body` itself when there is none or it is not an object. A failed union
+ * (one notification or `{items}`) is explained by the branch the request fits.
+ */
+function locate(where: string, value: unknown, validation: FastifyError['validation']): Located[] {
+  return (validation ?? []).flatMap((v) =>
+    explain(where, v.instancePath.split('/').filter(Boolean), value, {
+      ...(v.params as Partial<Issue>),
+      code: v.keyword,
+      path: [],
+      message: v.message ?? 'invalid value',
+    }),
+  );
+}
+
+function explain(where: string, at: string[], value: unknown, issue: Issue): Located[] {
+  const path = [...at, ...issue.path.map(String)];
+  const field = [where, ...path].join('.');
+  if (issue.code === 'unrecognized_keys' && issue.keys?.length)
+    return issue.keys.map((k) => ({ field: `${field}.${k}`, message: 'unknown field' }));
+  if (issue.code === 'invalid_union' && issue.errors?.length) {
+    const branch = likeliestBranch(issue.errors);
+    if (branch?.length) return branch.flatMap((i) => explain(where, path, value, i));
+  }
+  if (path.length === 0 && (value === null || typeof value !== 'object')) {
+    const got = value === undefined ? 'none' : value === null ? 'null' : `a ${typeof value}`;
+    return [{ field, message: `expected a JSON object, got ${got}` }];
+  }
+  if (path.length === 0 && Array.isArray(value))
+    return [{ field, message: 'expected a JSON object, got an array' }];
+  return [{ field, message: issue.message }];
+}
+
+/** The branch whose keys the request fits; when every branch refuses a key as unknown, those keys. */
+function likeliestBranch(branches: Issue[][]): Issue[] | undefined {
+  const unknownKey = (i: Issue) => i.code === 'unrecognized_keys' && i.path.length === 0;
+  return branches.find((b) => !b.some(unknownKey)) ?? branches[0]?.filter(unknownKey);
+}
+
+const REQUEST_PART = { body: 'body', querystring: 'query', params: 'params', headers: 'headers' } as const;
+
 /** Fastify's own failures, mapped to our stable codes. */
-function fromFastify(err: FastifyError): unknown {
+function fromFastify(err: FastifyError, request?: FastifyRequest): unknown {
   if (hasZodFastifySchemaValidationErrors(err)) {
-    const first = err.validation[0];
-    const where = err.validationContext ?? 'body';
-    const field = `${where}${first?.instancePath.replaceAll('/', '.') ?? ''}`;
-    const fields = err.validation.map((v) => ({
-      field: `${where}${v.instancePath.replaceAll('/', '.')}`,
-      message: v.message,
-    }));
-    return errors.validation(`${field}: ${first?.message ?? 'invalid value'}`, {
-      details: { field, errors: fields },
+    const where = (err.validationContext ?? 'body') as keyof typeof REQUEST_PART;
+    const value = request?.[REQUEST_PART[where] ?? 'body'];
+    const located = locate(where, value, err.validation);
+    const first = located[0] ?? { field: where, message: 'invalid value' };
+    const answer = request?.routeOptions.config.validation;
+    const make = answer?.fields?.[first.field] ?? answer?.error ?? errors.validation;
+    return make(`${first.field}: ${first.message}`, {
+      details: { field: first.field, errors: located },
+      ...(answer?.integration ? { integration: answer.integration } : {}),
     });
   }
   switch (err.code) {
@@ -107,7 +185,7 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): 
 /** Every error answer is problem+json; no stack trace or upstream body leaves the process. */
 export function installErrorHandling(app: App, routePatterns: Map<string, Set<string>>): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    sendProblem(request, reply, isCareBridgeError(err) ? err : fromFastify(err));
+    sendProblem(request, reply, isCareBridgeError(err) ? err : fromFastify(err, request));
   });
 
   app.setNotFoundHandler((request, reply) => {

@@ -6,6 +6,7 @@ export {
 } from './connection.js';
 export { notificationErrors } from './errors.js';
 export {
+  type ChannelInput,
   NotificationIntegration,
   type NotificationIntegrationOptions,
   type SendOptions,
@@ -16,6 +17,7 @@ export {
   type EnqueueResult,
   enqueueNotification,
   getNotificationStatus,
+  getNotificationStatuses,
   markPublished,
 } from './ledger.js';
 export { notificationsMigrations } from './migrations.js';

@@ -1,7 +1,7 @@
 import { rejectUnknownOptions } from '../../kernel/config/index.js';
 import type { Store } from '../../kernel/store/index.js';
 import { notificationErrors } from './errors.js';
-import { enqueueNotification, getNotificationStatus } from './ledger.js';
+import { enqueueNotification, getNotificationStatus, getNotificationStatuses } from './ledger.js';
 import {
   type Channel,
   type EmailInput,
@@ -16,6 +16,13 @@ export interface NotificationIntegrationOptions {
   store: Store;
   /** Poked after an enqueue so the outbox relay publishes without waiting for its next poll. */
   wakeRelay?: () => void;
+}
+
+/** What each channel takes: `send('sms', { to, text })`. */
+export interface ChannelInput {
+  email: EmailInput;
+  sms: SmsInput;
+  push: PushInput;
 }
 
 export interface SendOptions {
@@ -37,22 +44,35 @@ export class NotificationIntegration {
     this.wakeRelay = opts.wakeRelay;
   }
 
+  /** Accepts one notification on `channel` (ledger + outbox, one transaction); answers with status `accepted`. */
+  async send<C extends Channel>(
+    channel: C,
+    input: ChannelInput[C],
+    opts?: SendOptions,
+  ): Promise<NotificationStatus> {
+    const { id } = await this.opts.store.transaction((tx) =>
+      enqueueNotification(tx, withChannel(channel, input), opts),
+    );
+    this.wakeRelay?.();
+    return getNotificationStatus(this.opts.store, id);
+  }
+
   sendEmail(input: EmailInput, opts?: SendOptions): Promise<NotificationStatus> {
-    return this.send({ channel: 'email', ...input }, opts);
+    return this.send('email', input, opts);
   }
 
   sendSms(input: SmsInput, opts?: SendOptions): Promise<NotificationStatus> {
-    return this.send({ channel: 'sms', ...input }, opts);
+    return this.send('sms', input, opts);
   }
 
   sendPush(input: PushInput, opts?: SendOptions): Promise<NotificationStatus> {
-    return this.send({ channel: 'push', ...input }, opts);
+    return this.send('push', input, opts);
   }
 
   /** Accepts up to 500 notifications of one channel in one transaction: all are accepted, or none. */
-  async sendBatch(
-    channel: Channel,
-    inputs: Array<EmailInput | SmsInput | PushInput>,
+  async sendBatch<C extends Channel>(
+    channel: C,
+    inputs: Array<ChannelInput[C]>,
     opts?: SendOptions,
   ): Promise<NotificationStatus[]> {
     if (inputs.length === 0 || inputs.length > LIMITS.batch) {
@@ -65,7 +85,7 @@ export class NotificationIntegration {
       const out: string[] = [];
       for (const [i, input] of inputs.entries()) {
         try {
-          out.push((await enqueueNotification(tx, { channel, ...input } as NotificationInput, opts)).id);
+          out.push((await enqueueNotification(tx, withChannel(channel, input), opts)).id);
         } catch (err) {
           const e = err as { details?: Record<string, unknown> };
           if (e.details && typeof e.details.field === 'string')
@@ -76,16 +96,15 @@ export class NotificationIntegration {
       return out;
     });
     this.wakeRelay?.();
-    return Promise.all(ids.map((id) => getNotificationStatus(this.opts.store, id)));
+    return getNotificationStatuses(this.opts.store, ids);
   }
 
   getStatus(id: string): Promise<NotificationStatus> {
     return getNotificationStatus(this.opts.store, id);
   }
+}
 
-  private async send(input: NotificationInput, opts?: SendOptions): Promise<NotificationStatus> {
-    const { id } = await this.opts.store.transaction((tx) => enqueueNotification(tx, input, opts));
-    this.wakeRelay?.();
-    return getNotificationStatus(this.opts.store, id);
-  }
+/** `{ channel, ...input }`: TypeScript cannot see that `C` ties the two, so the one cast lives here. */
+function withChannel<C extends Channel>(channel: C, input: ChannelInput[C]): NotificationInput {
+  return { channel, ...input } as NotificationInput;
 }

@@ -1,4 +1,5 @@
 import { ulid } from 'ulid';
+import type { z } from 'zod';
 import { firstIssue } from '../../kernel/errors/index.js';
 import { enqueue, type OutboxRecord, type Queryable } from '../../kernel/store/index.js';
 import { notificationErrors } from './errors.js';
@@ -32,51 +33,46 @@ export interface EnqueueResult {
   duplicate: boolean;
 }
 
-/** Validates, renders templates and checks sizes; throws NOTIFICATIONS_* errors (400/413). */
-export function buildContent(input: NotificationInput): {
-  content: NotificationContent;
-  recipient: string;
-  template?: string;
-} {
-  const { channel, ...rest } = input as NotificationInput & Record<string, unknown>;
-  const schema =
-    channel === 'email'
-      ? emailInputSchema
-      : channel === 'sms'
-        ? smsInputSchema
-        : channel === 'push'
-          ? pushInputSchema
-          : undefined;
-  if (!schema)
-    throw notificationErrors.invalidMessage(`unknown channel "${String(channel)}"`, {
-      details: { field: 'channel' },
-    });
-  const parsed = schema.safeParse(rest);
-  if (!parsed.success) {
-    const { field, summary } = firstIssue(parsed.error, 'body');
-    throw notificationErrors.invalidMessage(summary, { details: { field } });
+type Built = { content: NotificationContent; recipient: string; template?: string };
+
+/** Parses a channel's input or throws NOTIFICATIONS_INVALID_MESSAGE naming the first offending field. */
+function parse<T>(schema: z.ZodType<T>, input: unknown): T {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const { field, summary } = firstIssue(parsed.error, 'body');
+  throw notificationErrors.invalidMessage(summary, { details: { field } });
+}
+
+/**
+ * An email's `text` and `html` are each bounded after templates are rendered (LIMITS.emailBodyBytes, UTF-8);
+ * the refusal names the field that is over — `variables` when that part came from the template — and the limit.
+ */
+function buildEmail(input: unknown): Built {
+  const v = parse(emailInputSchema, input);
+  const rendered = renderEmail(v);
+  for (const part of ['text', 'html'] as const) {
+    const bytes = Buffer.byteLength(rendered[part] ?? '');
+    if (bytes <= LIMITS.emailBodyBytes) continue;
+    const field = v[part] !== undefined ? part : 'variables';
+    throw notificationErrors.messageTooLarge(
+      `${field}: the email's ${part} is ${bytes} bytes once rendered; the limit is ${LIMITS.emailBodyBytes} bytes (256 KiB) for each of text and html`,
+      { details: { field, limitBytes: LIMITS.emailBodyBytes, bytes } },
+    );
   }
-  if (channel === 'email') {
-    const v = parsed.data as import('./schemas.js').EmailInput;
-    const rendered = renderEmail(v);
-    const bytes = Buffer.byteLength(rendered.text ?? '') + Buffer.byteLength(rendered.html ?? '');
-    if (bytes > LIMITS.emailBodyBytes) {
-      throw notificationErrors.messageTooLarge(
-        `email body is ${bytes} bytes; the limit is ${LIMITS.emailBodyBytes}`,
-        { details: { field: 'html' } },
-      );
-    }
-    return {
-      content: { to: v.to, ...rendered },
-      recipient: v.to,
-      ...(v.template ? { template: v.template } : {}),
-    };
-  }
-  if (channel === 'sms') {
-    const v = parsed.data as import('./schemas.js').SmsInput;
-    return { content: { to: v.to, text: v.text }, recipient: v.to };
-  }
-  const v = parsed.data as import('./schemas.js').PushInput;
+  return {
+    content: { to: v.to, ...rendered },
+    recipient: v.to,
+    ...(v.template ? { template: v.template } : {}),
+  };
+}
+
+function buildSms(input: unknown): Built {
+  const v = parse(smsInputSchema, input);
+  return { content: { to: v.to, text: v.text }, recipient: v.to };
+}
+
+function buildPush(input: unknown): Built {
+  const v = parse(pushInputSchema, input);
   const content = {
     deviceToken: v.deviceToken,
     title: v.title,
@@ -85,12 +81,32 @@ export function buildContent(input: NotificationInput): {
   };
   const bytes = Buffer.byteLength(JSON.stringify({ title: v.title, body: v.body, data: v.data ?? {} }));
   if (bytes > LIMITS.pushPayloadBytes) {
+    // One limit for the whole payload (APNs and FCM count title, body and data together).
+    const field = v.data ? 'data' : 'body';
     throw notificationErrors.messageTooLarge(
-      `push payload is ${bytes} bytes; the limit is ${LIMITS.pushPayloadBytes}`,
-      { details: { field: 'data' } },
+      `${field}: the push payload (title, body and data) is ${bytes} bytes; the limit is ${LIMITS.pushPayloadBytes} bytes`,
+      { details: { field, limitBytes: LIMITS.pushPayloadBytes, bytes } },
     );
   }
   return { content, recipient: v.deviceToken };
+}
+
+/** The one place a channel chooses its rules: schema, rendering and size limits. */
+const BUILDERS: Record<Channel, (input: unknown) => Built> = {
+  email: buildEmail,
+  sms: buildSms,
+  push: buildPush,
+};
+
+/** Validates, renders templates and checks sizes; throws NOTIFICATIONS_* errors (400/413). */
+export function buildContent(input: NotificationInput): Built {
+  const { channel, ...rest } = input as NotificationInput & Record<string, unknown>;
+  const build = Object.hasOwn(BUILDERS, channel) ? BUILDERS[channel] : undefined;
+  if (!build)
+    throw notificationErrors.invalidMessage(`unknown channel "${String(channel)}"`, {
+      details: { field: 'channel' },
+    });
+  return build(rest);
 }
 
 /** `patient@example.com` → `p*****@example.com`; `+15005550006` → `+*******0006`; tokens keep 6 characters. */
@@ -169,11 +185,7 @@ interface Row {
   updated_at: Date | string;
 }
 
-/** The current NotificationStatus, or NOTIFICATIONS_NOT_FOUND. */
-export async function getNotificationStatus(q: Queryable, id: string): Promise<NotificationStatus> {
-  const { rows } = await q.query<Row>('SELECT * FROM notifications WHERE id = $1', [id]);
-  const r = rows[0];
-  if (!r) throw notificationErrors.notFound(`notification ${id} does not exist`, { details: { id } });
+function toStatus(r: Row): NotificationStatus {
   return {
     id: r.id,
     channel: r.channel,
@@ -189,6 +201,26 @@ export async function getNotificationStatus(q: Queryable, id: string): Promise<N
     createdAt: new Date(r.created_at).toISOString(),
     updatedAt: new Date(r.updated_at).toISOString(),
   };
+}
+
+/** The current NotificationStatus, or NOTIFICATIONS_NOT_FOUND. */
+export async function getNotificationStatus(q: Queryable, id: string): Promise<NotificationStatus> {
+  const { rows } = await q.query<Row>('SELECT * FROM notifications WHERE id = $1', [id]);
+  const r = rows[0];
+  if (!r) throw notificationErrors.notFound(`notification ${id} does not exist`, { details: { id } });
+  return toStatus(r);
+}
+
+/** The statuses of `ids`, in that order, read in one query; NOTIFICATIONS_NOT_FOUND names a missing one. */
+export async function getNotificationStatuses(q: Queryable, ids: string[]): Promise<NotificationStatus[]> {
+  if (ids.length === 0) return [];
+  const { rows } = await q.query<Row>('SELECT * FROM notifications WHERE id = ANY($1::text[])', [ids]);
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return ids.map((id) => {
+    const r = byId.get(id);
+    if (!r) throw notificationErrors.notFound(`notification ${id} does not exist`, { details: { id } });
+    return toStatus(r);
+  });
 }
 
 /** The outbox destinations of notifications: one queue per channel. */

@@ -65,6 +65,21 @@ describe('toCareBridgeError', () => {
     });
   });
 
+  it('maps an unknown payment method to its own code, naming the field', () => {
+    const e = toCareBridgeError(
+      answer(400, {
+        code: 'resource_missing',
+        param: 'payment_method',
+        message: "No such PaymentMethod: 'pm_x'",
+      }),
+    );
+    expect(e).toMatchObject({ code: 'PAYMENTS_PAYMENT_METHOD_UNKNOWN', httpStatus: 400, retryable: false });
+    expect(e.details).toMatchObject({ field: 'paymentMethod' });
+    expect(toCareBridgeError(answer(400, { code: 'resource_missing', param: 'price' })).code).toBe(
+      'PAYMENTS_INVALID_REQUEST',
+    );
+  });
+
   it('maps 5xx to provider unavailable (retryable) and passes transport errors through', () => {
     expect(toCareBridgeError(answer(503))).toMatchObject({
       code: 'PAYMENTS_PROVIDER_UNAVAILABLE',

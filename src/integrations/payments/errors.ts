@@ -23,6 +23,8 @@ export const paymentErrors = {
   outcomeUnknown: errorFactory('PAYMENTS_OUTCOME_UNKNOWN', 502, true, INTEGRATION),
   upstreamError: errorFactory('PAYMENTS_UPSTREAM_ERROR', 502, true, INTEGRATION),
   webhookSignatureInvalid: errorFactory('PAYMENTS_WEBHOOK_SIGNATURE_INVALID', 401, false, INTEGRATION),
+  invalidCursor: errorFactory('PAYMENTS_INVALID_CURSOR', 400, false, INTEGRATION),
+  paymentMethodUnknown: errorFactory('PAYMENTS_PAYMENT_METHOD_UNKNOWN', 400, false, INTEGRATION),
 } as const;
 
 /** A provider answer as the HTTP client returns it (any status). */
@@ -107,6 +109,10 @@ export function toCareBridgeError(raw: ProviderAnswer | unknown): CareBridgeErro
       return paymentErrors.alreadyRefunded('The payment has already been refunded in full.', extra);
     if (providerCode === 'charge_not_refundable')
       return paymentErrors.notRefundable('The payment cannot be refunded in its current state.', extra);
+    if (providerCode === 'resource_missing' && e.param === 'payment_method') {
+      details.field = 'paymentMethod';
+      return paymentErrors.paymentMethodUnknown('The processor knows no such payment method.', extra);
+    }
     if (e.param) details.field = e.param;
     return paymentErrors.invalidRequest(
       `The processor refused the request${e.param ? ` (${e.param})` : ''}.`,

@@ -28,4 +28,10 @@ export type {
   SubscriptionStatus,
 } from './types.js';
 export { PAYMENT_STATUSES, SUBSCRIPTION_STATUSES } from './types.js';
-export { PaymentWebhookProcessor, verifyPaymentWebhook, WEBHOOK_PROVIDER } from './webhooks.js';
+export {
+  type PaymentEventTarget,
+  PaymentWebhookInbox,
+  PaymentWebhookProcessor,
+  verifyPaymentWebhook,
+  WEBHOOK_PROVIDER,
+} from './webhooks.js';

@@ -1,37 +1,23 @@
-import { createHash } from 'node:crypto';
-import type { CareBridgeError } from '../../kernel/errors/index.js';
 import { HttpClient } from '../../kernel/http/index.js';
 import { CircuitBreaker } from '../../kernel/resilience/index.js';
-import { hashRequest } from '../../kernel/store/index.js';
 import { V1RequestSigner } from '../../protocols/signing/index.js';
 import { paymentErrors, toCareBridgeError } from './errors.js';
 import { PaymentLedger } from './ledger.js';
 import { type PaymentIntegrationOptions, type ResolvedOptions, resolveOptions } from './options.js';
-import { finalize, PaymentFlow } from './payment-flow.js';
-import { Processor } from './processor.js';
+import { PaymentFlow } from './payment-flow.js';
+import { ProcessorClient } from './processor.js';
+import { isOpen, type WriteOptions } from './reconciled-write.js';
 import { RefundFlow } from './refund-flow.js';
 import {
-  operationKeySchema,
   type PaymentRequest,
-  paymentRequestSchema,
+  paymentIdSchema,
   type RefundRequest,
   type SubscriptionRequest,
-  validate,
 } from './schemas.js';
 import { SubscriptionFlow } from './subscription-flow.js';
-import type { Page, Payment, ProviderCharge, Refund, Subscription } from './types.js';
+import type { Page, Payment, ProviderCharge, ProviderRefund, Refund, Subscription } from './types.js';
 
-export interface WriteOptions {
-  /** The business operation this write is (e.g. `order-1234`); the same key never charges twice. */
-  idempotencyKey: string;
-  /** Who asked (principal subject), kept in the ledger. */
-  actor?: string;
-}
-
-/** Provider idempotency key derived from the business operation (stable across retries and restarts). */
-export function providerKey(kind: string, operationKey: string): string {
-  return `cb_${kind}_${createHash('sha256').update(operationKey).digest('hex').slice(0, 40)}`;
-}
+export { providerKey, type WriteOptions } from './reconciled-write.js';
 
 /**
  * Charges, refunds and subscriptions with the payment processor: REST/JSON, API key + "v1" HMAC request
@@ -40,11 +26,11 @@ export function providerKey(kind: string, operationKey: string): string {
  * outcome is unknown (timeout, reset, 5xx) — reconciled by looking the object up before anything is resent.
  */
 export class PaymentIntegration {
-  readonly ledger: PaymentLedger;
-  readonly processor: Processor;
-  readonly subscriptions: SubscriptionFlow;
-  private readonly refunds: RefundFlow;
+  private readonly ledger: PaymentLedger;
+  private readonly client: ProcessorClient;
   private readonly payments: PaymentFlow;
+  private readonly refunds: RefundFlow;
+  private readonly subscriptions: SubscriptionFlow;
   private readonly opts: ResolvedOptions;
   private readonly http: HttpClient;
   private readonly ownsHttp: boolean;
@@ -76,7 +62,7 @@ export class PaymentIntegration {
             health: o.health,
             target: o.baseUrl,
           });
-    this.processor = new Processor({
+    this.client = new ProcessorClient({
       http: this.http,
       metrics: o.metrics,
       logger: o.logger,
@@ -89,11 +75,9 @@ export class PaymentIntegration {
       totalTimeoutMs: o.totalTimeoutMs,
     });
     this.ledger = new PaymentLedger(o.store, o.now);
-    this.payments = new PaymentFlow(this.processor, this.ledger, o.reconcileRounds);
-    this.refunds = new RefundFlow(this.processor, this.ledger, o.reconcileRounds, (id) =>
-      this.reconcilePayment(id),
-    );
-    this.subscriptions = new SubscriptionFlow(this.processor, o.store, o.now, o.reconcileRounds);
+    this.payments = new PaymentFlow(this.client, this.ledger, o.reconcileRounds);
+    this.refunds = new RefundFlow(this.client, this.ledger, this.payments, o.reconcileRounds);
+    this.subscriptions = new SubscriptionFlow(this.client, o.store, o.now, o.reconcileRounds);
   }
 
   get webhookSecrets(): string[] {
@@ -104,50 +88,34 @@ export class PaymentIntegration {
   }
   /**
    * Charges a customer. Resolves with the payment (`succeeded`, or `pending` under fraud review); throws
-   * PAYMENTS_CARD_DECLINED / PAYMENTS_PROCESSING_ERROR (details.paymentId, declineCode), PAYMENTS_OUTCOME_UNKNOWN
-   * when neither the answer nor reconciliation told what happened (retry with the same key to reconcile again).
+   * PAYMENTS_CARD_DECLINED / PAYMENTS_PROCESSING_ERROR (details.paymentId, declineCode), PAYMENTS_PROVIDER_UNAVAILABLE
+   * or PAYMENTS_RATE_LIMITED when the processor turned it away and holds no charge, PAYMENTS_OUTCOME_UNKNOWN when
+   * neither the answer nor reconciliation told what happened (retry with the same key to reconcile again).
    */
-  async processPayment(request: PaymentRequest, opts: WriteOptions): Promise<Payment> {
-    const req = validate(paymentRequestSchema, request);
-    const operationKey = validate(operationKeySchema, opts.idempotencyKey);
-    const requestHash = hashRequest(req);
-    const begun = await this.ledger.beginPayment({
-      providerIdempotencyKey: providerKey('pay', operationKey),
-      requestHash,
-      customerId: req.customerId,
-      amount: req.amount,
-      currency: req.currency,
-      paymentMethod: req.paymentMethod,
-      description: req.description,
-      metadata: req.metadata,
-      receiptEmail: req.receiptEmail,
-      createdBy: opts.actor,
-    });
-    if (begun.requestHash !== requestHash) {
-      throw paymentErrors.idempotencyConflict(
-        'This idempotency key was already used for a different payment.',
-        {
-          integration: 'payments',
-          details: { paymentId: begun.payment.id },
-        },
-      );
-    }
-    const p = begun.payment;
-    if (p.status === 'processing' || p.status === 'unknown')
-      return this.payments.drive(p.id, providerKey('pay', operationKey), !begun.created);
-    return finalize(p);
+  processPayment(request: PaymentRequest, opts: WriteOptions): Promise<Payment> {
+    return this.payments.create(request, opts);
   }
 
   async getPayment(id: string, opts: { reconcile?: boolean } = {}): Promise<Payment> {
     const p = await this.ledger.getPayment(id);
     if (!p) throw paymentErrors.notFound(`No payment ${id}.`, { integration: 'payments' });
-    if ((p.status === 'processing' || p.status === 'unknown') && opts.reconcile !== false) {
-      return this.reconcilePayment(id).catch(() => p);
-    }
-    return p;
+    if (!isOpen(p.status) || opts.reconcile === false) return p;
+    return this.payments.reconcile(p).catch(() => p);
   }
 
-  listPayments(q: { limit?: number; cursor?: string; customerId?: string } = {}): Promise<Page<Payment>> {
+  /** Newest first; `cursor` is the `nextCursor` of the previous page (PAYMENTS_INVALID_CURSOR otherwise). */
+  async listPayments(
+    q: { limit?: number; cursor?: string; customerId?: string } = {},
+  ): Promise<Page<Payment>> {
+    if (q.cursor !== undefined && !paymentIdSchema.safeParse(q.cursor).success) {
+      throw paymentErrors.invalidCursor(
+        'cursor: expected the nextCursor of a previous page (a payment id).',
+        {
+          integration: 'payments',
+          details: { field: 'cursor' },
+        },
+      );
+    }
     return this.ledger.listPayments({
       limit: Math.min(Math.max(q.limit ?? 20, 1), 100),
       cursor: q.cursor,
@@ -159,13 +127,7 @@ export class PaymentIntegration {
   async reconcilePayment(id: string): Promise<Payment> {
     const p = await this.ledger.getPayment(id);
     if (!p) throw paymentErrors.notFound(`No payment ${id}.`, { integration: 'payments' });
-    if (p.status !== 'processing' && p.status !== 'unknown') return p;
-    const key = (await this.ledger.paymentKey(id))!;
-    return this.payments.drive(id, key, true).catch((err: CareBridgeError) => {
-      if (err.code === 'PAYMENTS_CARD_DECLINED' || err.code === 'PAYMENTS_PROCESSING_ERROR')
-        return this.ledger.getPayment(id) as Promise<Payment>;
-      throw err;
-    });
+    return this.payments.reconcile(p);
   }
 
   issueRefund(request: RefundRequest, opts: WriteOptions): Promise<Refund> {
@@ -174,6 +136,16 @@ export class PaymentIntegration {
 
   listRefunds(paymentId: string): Promise<Refund[]> {
     return this.ledger.listRefunds(paymentId);
+  }
+
+  /** One refund of a payment, as the ledger knows it; PAYMENTS_NOT_FOUND when it is not that payment's. */
+  async getRefund(paymentId: string, refundId: string): Promise<Refund> {
+    const r = await this.ledger.getRefund(refundId);
+    if (!r || r.paymentId !== paymentId)
+      throw paymentErrors.notFound(`No refund ${refundId} of payment ${paymentId}.`, {
+        integration: 'payments',
+      });
+    return r;
   }
 
   createSubscription(request: SubscriptionRequest, opts: WriteOptions): Promise<Subscription> {
@@ -188,14 +160,32 @@ export class PaymentIntegration {
     return this.subscriptions.cancel(id, opts);
   }
 
-  /** Re-fetches a charge (used by webhook processing and reconciliation). */
+  /** Re-fetches the charge made for a payment. */
   lookupCharge(paymentId: string): Promise<ProviderCharge | undefined> {
     return this.payments.lookup(paymentId);
   }
 
+  /** A charge the processor reported (webhook); charges that are not one of our payments are ignored. */
+  applyReportedCharge(charge: ProviderCharge): Promise<void> {
+    return this.payments.applyReported(charge);
+  }
+
+  /** A refund the processor reported (webhook); refunds CareBridge did not issue are ignored. */
+  applyReportedRefund(refund: ProviderRefund): Promise<void> {
+    return this.refunds.applyReported(refund);
+  }
+
+  /** A subscription the processor reported changed (webhook): re-read from the processor if it is ours. */
+  refreshReportedSubscription(ref: {
+    providerSubscriptionId: string;
+    subscriptionId?: string | undefined;
+  }): Promise<void> {
+    return this.subscriptions.refreshReported(ref);
+  }
+
   /** A cheap signed read for /health/ready: the processor answers and accepts our credentials. */
   async ping(): Promise<void> {
-    const r = await this.processor.call('health', {
+    const r = await this.client.call('health', {
       method: 'GET',
       path: '/api/v1/charges',
       query: { limit: 1 },

@@ -25,12 +25,13 @@ export interface ProcessorOptions {
 }
 
 /**
- * The thin HTTP layer ("proxy") to the processor: one resilience pipeline per operation, one breaker for the
- * account. Inside an attempt, 5xx / 409 (key in use) / 429 are thrown as retryable CareBridgeErrors, so the
- * pipeline retries them — writes always with the same Idempotency-Key, re-signed (fresh timestamp and nonce)
- * by the HttpClient's signer on every attempt. Card declines and other 4xx come back as final answers.
+ * The client of the payment processor, its thin HTTP layer ("proxy"): one resilience pipeline per operation,
+ * one breaker for the account. Inside an attempt, 5xx / 409 (key in use) / 429 are thrown as retryable
+ * CareBridgeErrors, so the pipeline retries them — writes always with the same Idempotency-Key, re-signed
+ * (fresh timestamp and nonce) by the HttpClient's signer on every attempt. Card declines and other 4xx come
+ * back as final answers.
  */
-export class Processor {
+export class ProcessorClient {
   private readonly pipelines = new Map<string, Pipeline>();
 
   constructor(private readonly options: ProcessorOptions) {}

@@ -1,13 +1,17 @@
-import { createHash } from 'node:crypto';
-import { hashRequest } from '../../kernel/store/index.js';
 import { paymentErrors, toCareBridgeError } from './errors.js';
 import type { PaymentLedger } from './ledger.js';
-import type { Processor } from './processor.js';
-import { operationKeySchema, type RefundRequest, refundRequestSchema, validate } from './schemas.js';
+import type { PaymentFlow } from './payment-flow.js';
+import type { ProcessorClient } from './processor.js';
+import {
+  assertSameRequest,
+  isOpen,
+  prepareWrite,
+  sendReconciled,
+  turnedAwayError,
+  type WriteOptions,
+} from './reconciled-write.js';
+import { type RefundRequest, refundRequestSchema } from './schemas.js';
 import type { Payment, ProviderList, ProviderRefund, Refund } from './types.js';
-
-const key = (operationKey: string) =>
-  `cb_re_${createHash('sha256').update(operationKey).digest('hex').slice(0, 40)}`;
 
 /**
  * Refunds: checked against the ledger before any call (what remains of the payment), recorded with their
@@ -15,21 +19,18 @@ const key = (operationKey: string) =>
  */
 export class RefundFlow {
   constructor(
-    private readonly processor: Processor,
+    private readonly client: ProcessorClient,
     private readonly ledger: PaymentLedger,
+    private readonly payments: PaymentFlow,
     private readonly rounds: number,
-    private readonly reconcilePayment: (id: string) => Promise<Payment>,
   ) {}
 
-  async issue(request: RefundRequest, opts: { idempotencyKey: string; actor?: string }): Promise<Refund> {
-    const req = validate(refundRequestSchema, request);
-    const operationKey = validate(operationKeySchema, opts.idempotencyKey);
-    let payment = await this.ledger.getPayment(req.paymentId);
-    if (!payment) throw paymentErrors.notFound(`No payment ${req.paymentId}.`, { integration: 'payments' });
-    if (payment.status === 'processing' || payment.status === 'unknown')
-      payment = await this.reconcilePayment(payment.id);
-    const requestHash = hashRequest(req);
-    const providerKey = key(operationKey);
+  async issue(request: RefundRequest, opts: WriteOptions): Promise<Refund> {
+    const write = prepareWrite('re', refundRequestSchema, request, opts);
+    const req = write.request;
+    const found = await this.ledger.getPayment(req.paymentId);
+    if (!found) throw paymentErrors.notFound(`No payment ${req.paymentId}.`, { integration: 'payments' });
+    const payment = await this.payments.reconcile(found);
     if (payment.status !== 'succeeded' || !payment.providerChargeId) {
       throw paymentErrors.notRefundable(
         `Payment ${payment.id} is ${payment.status} and cannot be refunded.`,
@@ -41,50 +42,22 @@ export class RefundFlow {
     }
     const begun = await this.ledger.beginRefund({
       paymentId: payment.id,
-      providerIdempotencyKey: providerKey,
-      requestHash,
+      providerIdempotencyKey: write.providerKey,
+      requestHash: write.requestHash,
       amount: req.amount,
       currency: payment.currency,
       reason: req.reason,
       createdBy: opts.actor,
     });
-    if (begun.requestHash !== requestHash) {
-      throw paymentErrors.idempotencyConflict(
-        'This idempotency key was already used for a different refund.',
-        { integration: 'payments' },
-      );
-    }
+    assertSameRequest(begun, write, 'refund');
     const r = begun.refund;
-    if (r.status !== 'processing' && r.status !== 'unknown') return r;
-    if (begun.created) {
-      const remaining = payment.amount - payment.amountRefunded;
-      const fail = async (e: Error) => {
-        await this.ledger.markRefund(r.id, 'failed', 'rejected_locally');
-        throw e;
-      };
-      if (remaining <= 0)
-        await fail(
-          paymentErrors.alreadyRefunded(`Payment ${payment.id} has already been refunded in full.`, {
-            integration: 'payments',
-          }),
-        );
-      if (req.amount !== undefined && req.amount > remaining) {
-        await fail(
-          paymentErrors.refundTooLarge(
-            `The refund (${req.amount}) is larger than what remains of the payment (${remaining}).`,
-            {
-              integration: 'payments',
-              details: { field: 'amount', remaining },
-            },
-          ),
-        );
-      }
-    }
-    return this.drive(r.id, payment, req, providerKey, !begun.created);
+    if (!isOpen(r.status)) return r;
+    if (begun.created) await this.refuseBeyondRemaining(r, payment);
+    return this.refund(r, payment, write.providerKey, { lookUpFirst: !begun.created });
   }
 
   async lookup(refundId: string): Promise<ProviderRefund | undefined> {
-    const res = await this.processor.call<ProviderList<ProviderRefund>>('refunds.list', {
+    const res = await this.client.call<ProviderList<ProviderRefund>>('refunds.list', {
       method: 'GET',
       path: '/api/v1/refunds',
       query: { 'metadata[carebridge_refund_id]': refundId, limit: 10 },
@@ -93,53 +66,74 @@ export class RefundFlow {
     return res.body.data[0];
   }
 
-  private async drive(
-    refundId: string,
-    payment: Payment,
-    req: RefundRequest,
-    providerKey: string,
-    reconcileFirst: boolean,
-  ): Promise<Refund> {
-    if (reconcileFirst) {
-      const found = await this.lookup(refundId).catch(() => undefined);
-      if (found) return this.ledger.applyRefund(refundId, found);
-    }
-    const body = {
-      charge: payment.providerChargeId,
-      ...(req.amount !== undefined ? { amount: req.amount } : {}),
-      ...(req.reason ? { reason: req.reason } : {}),
-      metadata: { carebridge_refund_id: refundId, carebridge_payment_id: payment.id },
-    };
-    let lastError: unknown;
-    for (let round = 1; round <= this.rounds; round++) {
-      let out: Awaited<ReturnType<Processor['call']>>;
-      try {
-        out = await this.processor.call<ProviderRefund>('refunds.create', {
-          method: 'POST',
-          path: '/api/v1/refunds',
-          json: body,
-          idempotencyKey: providerKey,
-        });
-      } catch (err) {
-        lastError = err;
-        const found = await this.lookup(refundId).catch(() => undefined);
-        if (found) return this.ledger.applyRefund(refundId, found);
-        continue;
-      }
-      if (out.ok) return this.ledger.applyRefund(refundId, out.body as ProviderRefund);
-      const err = toCareBridgeError(out.answer);
-      if (err.code !== 'PAYMENTS_AUTHENTICATION_FAILED')
-        await this.ledger.markRefund(refundId, 'failed', String(err.details?.providerCode ?? err.code));
-      throw err;
-    }
-    await this.ledger.markRefund(refundId, 'unknown');
-    throw paymentErrors.outcomeUnknown(
-      'The processor did not confirm the refund; retry with the same key to reconcile.',
+  /** A refund the processor reports (a webhook): applied to ours, found by our id or its refund id. */
+  async applyReported(refund: ProviderRefund): Promise<void> {
+    const refundId =
+      refund.metadata?.carebridge_refund_id ?? (await this.ledger.findRefundByProviderId(refund.id));
+    if (!refundId || !(await this.ledger.getRefund(refundId))) return;
+    await this.ledger.applyRefund(refundId, refund);
+  }
+
+  /** Nothing (more) to refund: the new refund row is failed locally and the refusal thrown. */
+  private async refuseBeyondRemaining(r: Refund, payment: Payment): Promise<void> {
+    const remaining = payment.amount - payment.amountRefunded;
+    const refusal =
+      remaining <= 0
+        ? paymentErrors.alreadyRefunded(`Payment ${payment.id} has already been refunded in full.`, {
+            integration: 'payments',
+          })
+        : r.amount !== null && r.amount > remaining
+          ? paymentErrors.refundTooLarge(
+              `The refund (${r.amount}) is larger than what remains of the payment (${remaining}).`,
+              {
+                integration: 'payments',
+                details: { field: 'amount', remaining },
+              },
+            )
+          : undefined;
+    if (!refusal) return;
+    await this.ledger.markRefund(r.id, 'failed', 'rejected_locally');
+    throw refusal;
+  }
+
+  /** Sends the refund `r` (open, recorded under `key`) of `payment` and returns it settled. */
+  private refund(r: Refund, payment: Payment, key: string, opts: { lookUpFirst: boolean }): Promise<Refund> {
+    return sendReconciled<ProviderRefund, Refund>(
       {
-        integration: 'payments',
-        details: { refundId, paymentId: payment.id },
-        cause: lastError,
+        send: () =>
+          this.client.call<ProviderRefund>('refunds.create', {
+            method: 'POST',
+            path: '/api/v1/refunds',
+            json: {
+              charge: payment.providerChargeId,
+              ...(r.amount !== null ? { amount: r.amount } : {}),
+              ...(r.reason ? { reason: r.reason } : {}),
+              metadata: { carebridge_refund_id: r.id, carebridge_payment_id: payment.id },
+            },
+            idempotencyKey: key,
+          }),
+        lookUp: () => this.lookup(r.id),
+        apply: (found) => this.ledger.applyRefund(r.id, found),
+        refused: async (err) => {
+          if (err.code !== 'PAYMENTS_AUTHENTICATION_FAILED')
+            await this.ledger.markRefund(r.id, 'failed', String(err.details?.providerCode ?? err.code));
+          throw err;
+        },
+        unanswered: async (lastError, turnedAway) => {
+          await this.ledger.markRefund(r.id, 'unknown');
+          if (turnedAway)
+            throw turnedAwayError(turnedAway, 'refund', { refundId: r.id, paymentId: payment.id });
+          throw paymentErrors.outcomeUnknown(
+            'The processor did not confirm the refund; retry with the same key to reconcile.',
+            {
+              integration: 'payments',
+              details: { refundId: r.id, paymentId: payment.id },
+              cause: lastError,
+            },
+          );
+        },
       },
+      { rounds: this.rounds, ...opts },
     );
   }
 }

@@ -1,26 +1,25 @@
-import { createHash } from 'node:crypto';
 import type { Store } from '../../kernel/store/index.js';
-import { hashRequest } from '../../kernel/store/index.js';
 import { paymentErrors, toCareBridgeError } from './errors.js';
-import type { Processor } from './processor.js';
+import { namingPaymentMethod } from './payment-flow.js';
+import type { ProcessorClient } from './processor.js';
 import {
-  operationKeySchema,
-  type SubscriptionRequest,
-  subscriptionRequestSchema,
-  validate,
-} from './schemas.js';
+  assertSameRequest,
+  isOpen,
+  prepareWrite,
+  sendReconciled,
+  turnedAwayError,
+  type WriteOptions,
+} from './reconciled-write.js';
+import { type SubscriptionRequest, subscriptionRequestSchema } from './schemas.js';
 import { SubscriptionLedger } from './subscription-ledger.js';
 import type { ProviderList, ProviderSubscription, Subscription } from './types.js';
 
-const key = (operationKey: string) =>
-  `cb_sub_${createHash('sha256').update(operationKey).digest('hex').slice(0, 40)}`;
-
 /** Subscriptions: created once per business key, reconciled by metadata lookup, refreshed from the processor. */
 export class SubscriptionFlow {
-  readonly ledger: SubscriptionLedger;
+  private readonly ledger: SubscriptionLedger;
 
   constructor(
-    private readonly processor: Processor,
+    private readonly client: ProcessorClient,
     store: Store,
     now: () => Date,
     private readonly rounds: number,
@@ -28,16 +27,12 @@ export class SubscriptionFlow {
     this.ledger = new SubscriptionLedger(store, now);
   }
 
-  async create(
-    request: SubscriptionRequest,
-    opts: { idempotencyKey: string; actor?: string },
-  ): Promise<Subscription> {
-    const req = validate(subscriptionRequestSchema, request);
-    const operationKey = validate(operationKeySchema, opts.idempotencyKey);
-    const requestHash = hashRequest(req);
+  async create(request: SubscriptionRequest, opts: WriteOptions): Promise<Subscription> {
+    const write = prepareWrite('sub', subscriptionRequestSchema, request, opts);
+    const req = write.request;
     const begun = await this.ledger.begin({
-      providerIdempotencyKey: key(operationKey),
-      requestHash,
+      providerIdempotencyKey: write.providerKey,
+      requestHash: write.requestHash,
       customerId: req.customerId,
       priceId: req.priceId,
       paymentMethod: req.paymentMethod,
@@ -45,23 +40,18 @@ export class SubscriptionFlow {
       metadata: req.metadata,
       createdBy: opts.actor,
     });
-    if (begun.requestHash !== requestHash) {
-      throw paymentErrors.idempotencyConflict(
-        'This idempotency key was already used for a different subscription.',
-        { integration: 'payments' },
-      );
-    }
+    assertSameRequest(begun, write, 'subscription');
     const s = begun.subscription;
-    if (s.status !== 'processing' && s.status !== 'unknown') return s;
-    return this.drive(s, begun.providerKey, !begun.created);
+    if (!isOpen(s.status)) return s;
+    return this.subscribe(s, write.providerKey, { lookUpFirst: !begun.created });
   }
 
   async get(id: string, opts: { refresh?: boolean } = {}): Promise<Subscription> {
     const s = await this.ledger.get(id);
     if (!s) throw paymentErrors.notFound(`No subscription ${id}.`, { integration: 'payments' });
-    if (s.status === 'processing' || s.status === 'unknown') {
-      const k = (await this.ledger.key(id))!;
-      return this.drive(s, k, true).catch(() => s);
+    if (isOpen(s.status)) {
+      const key = (await this.ledger.key(id))!;
+      return this.subscribe(s, key, { lookUpFirst: true }).catch(() => s);
     }
     return opts.refresh ? this.refresh(id) : s;
   }
@@ -71,7 +61,7 @@ export class SubscriptionFlow {
     const s = await this.ledger.get(id);
     if (!s) throw paymentErrors.notFound(`No subscription ${id}.`, { integration: 'payments' });
     if (!s.providerSubscriptionId) return this.get(id);
-    const res = await this.processor.call<ProviderSubscription>('subscriptions.retrieve', {
+    const res = await this.client.call<ProviderSubscription>('subscriptions.retrieve', {
       method: 'GET',
       path: `/api/v1/subscriptions/${encodeURIComponent(s.providerSubscriptionId)}`,
     });
@@ -83,14 +73,14 @@ export class SubscriptionFlow {
     let s = await this.get(id);
     if (s.status === 'canceled' || s.status === 'incomplete_expired') return s;
     if (!s.providerSubscriptionId) {
-      if (s.status === 'processing' || s.status === 'unknown') {
+      if (isOpen(s.status)) {
         throw paymentErrors.outcomeUnknown('The subscription is not confirmed yet; retry shortly.', {
           integration: 'payments',
         });
       }
       return this.ledger.mark(id, 'canceled');
     }
-    const res = await this.processor.call<ProviderSubscription>('subscriptions.cancel', {
+    const res = await this.client.call<ProviderSubscription>('subscriptions.cancel', {
       method: 'DELETE',
       path: `/api/v1/subscriptions/${encodeURIComponent(s.providerSubscriptionId)}`,
       query: { at_period_end: opts.atPeriodEnd ? 'true' : 'false' },
@@ -101,7 +91,7 @@ export class SubscriptionFlow {
   }
 
   async lookup(id: string): Promise<ProviderSubscription | undefined> {
-    const res = await this.processor.call<ProviderList<ProviderSubscription>>('subscriptions.list', {
+    const res = await this.client.call<ProviderList<ProviderSubscription>>('subscriptions.list', {
       method: 'GET',
       path: '/api/v1/subscriptions',
       query: { 'metadata[carebridge_subscription_id]': id, limit: 10 },
@@ -110,47 +100,54 @@ export class SubscriptionFlow {
     return res.body.data[0];
   }
 
-  private async drive(s: Subscription, providerKey: string, reconcileFirst: boolean): Promise<Subscription> {
-    if (reconcileFirst) {
-      const found = await this.lookup(s.id).catch(() => undefined);
-      if (found) return this.ledger.apply(s.id, found);
-    }
-    const body = {
-      customer: s.customerId,
-      price: s.priceId,
-      payment_method: s.paymentMethod,
-      ...(s.trialPeriodDays ? { trial_period_days: s.trialPeriodDays } : {}),
-      metadata: { ...s.metadata, carebridge_subscription_id: s.id },
-    };
-    let lastError: unknown;
-    for (let round = 1; round <= this.rounds; round++) {
-      let out: Awaited<ReturnType<Processor['call']>>;
-      try {
-        out = await this.processor.call<ProviderSubscription>('subscriptions.create', {
-          method: 'POST',
-          path: '/api/v1/subscriptions',
-          json: body,
-          idempotencyKey: providerKey,
-        });
-      } catch (err) {
-        lastError = err;
-        const found = await this.lookup(s.id).catch(() => undefined);
-        if (found) return this.ledger.apply(s.id, found);
-        continue;
-      }
-      if (out.ok) return this.ledger.apply(s.id, out.body as ProviderSubscription);
-      const err = toCareBridgeError(out.answer);
-      if (err.code !== 'PAYMENTS_AUTHENTICATION_FAILED') await this.ledger.markRefused(s.id);
-      throw err;
-    }
-    await this.ledger.mark(s.id, 'unknown');
-    throw paymentErrors.outcomeUnknown(
-      'The processor did not confirm the subscription; retry with the same key to reconcile.',
+  /**
+   * A subscription the processor reports (a webhook, `customer.subscription.*` or `invoice.*`): re-read from
+   * the processor, so the order events arrive in does not matter. Found by our id when the event carries it,
+   * else by the processor's subscription id; subscriptions CareBridge did not create are ignored.
+   */
+  async refreshReported(ref: { providerSubscriptionId: string; subscriptionId?: string | undefined }) {
+    const id = ref.subscriptionId ?? (await this.ledger.findByProviderId(ref.providerSubscriptionId));
+    if (!id || !(await this.ledger.get(id))) return;
+    await this.refresh(id);
+  }
+
+  /** Sends the subscription `s` (open, recorded under `key`) and returns it settled. */
+  private subscribe(s: Subscription, key: string, opts: { lookUpFirst: boolean }): Promise<Subscription> {
+    return sendReconciled<ProviderSubscription, Subscription>(
       {
-        integration: 'payments',
-        details: { subscriptionId: s.id },
-        cause: lastError,
+        send: () =>
+          this.client.call<ProviderSubscription>('subscriptions.create', {
+            method: 'POST',
+            path: '/api/v1/subscriptions',
+            json: {
+              customer: s.customerId,
+              price: s.priceId,
+              payment_method: s.paymentMethod,
+              ...(s.trialPeriodDays ? { trial_period_days: s.trialPeriodDays } : {}),
+              metadata: { ...s.metadata, carebridge_subscription_id: s.id },
+            },
+            idempotencyKey: key,
+          }),
+        lookUp: () => this.lookup(s.id),
+        apply: (found) => this.ledger.apply(s.id, found),
+        refused: async (err) => {
+          if (err.code !== 'PAYMENTS_AUTHENTICATION_FAILED') await this.ledger.markRefused(s.id);
+          throw namingPaymentMethod(err, s.paymentMethod);
+        },
+        unanswered: async (lastError, turnedAway) => {
+          await this.ledger.mark(s.id, 'unknown');
+          if (turnedAway) throw turnedAwayError(turnedAway, 'subscription', { subscriptionId: s.id });
+          throw paymentErrors.outcomeUnknown(
+            'The processor did not confirm the subscription; retry with the same key to reconcile.',
+            {
+              integration: 'payments',
+              details: { subscriptionId: s.id },
+              cause: lastError,
+            },
+          );
+        },
       },
+      { rounds: this.rounds, ...opts },
     );
   }
 }

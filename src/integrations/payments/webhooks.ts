@@ -5,7 +5,6 @@ import type { Store } from '../../kernel/store/index.js';
 import type { Logger } from '../../kernel/telemetry/index.js';
 import { verifyWebhookSignature } from '../../protocols/signing/index.js';
 import { paymentErrors } from './errors.js';
-import type { PaymentIntegration } from './integration.js';
 import { paymentIdSchema, refundIdSchema, subscriptionIdSchema, validate } from './schemas.js';
 import type { ProviderCharge, ProviderRefund } from './types.js';
 
@@ -70,17 +69,29 @@ export function verifyPaymentWebhook(
   return validate(providerEventSchema, parsed);
 }
 
+/** What the inbox needs of the payments integration (`PaymentIntegration` is one): narrow on purpose. */
+export interface PaymentEventTarget {
+  readonly webhookSecrets: string[];
+  readonly webhookToleranceSeconds: number;
+  applyReportedCharge(charge: ProviderCharge): Promise<void>;
+  applyReportedRefund(refund: ProviderRefund): Promise<void>;
+  refreshReportedSubscription(ref: {
+    providerSubscriptionId: string;
+    subscriptionId?: string | undefined;
+  }): Promise<void>;
+}
+
 /**
  * Inbound processor events: stored once by event id (`webhook_events`, unique), acknowledged at once, then
  * applied asynchronously. Applying is order-independent: charges and refunds only move forward, and
  * subscriptions are re-read from the processor, so duplicates and reordering change nothing.
  */
-export class PaymentWebhookProcessor {
+export class PaymentWebhookInbox {
   private readonly running = new Set<Promise<void>>();
 
   constructor(
     private readonly store: Store,
-    private readonly payments: PaymentIntegration,
+    private readonly payments: PaymentEventTarget,
     private readonly logger: Logger,
   ) {}
 
@@ -151,31 +162,23 @@ export class PaymentWebhookProcessor {
 
   private async apply(event: ProviderEvent): Promise<void> {
     const obj = event.data.object;
-    const meta = obj.metadata ?? {};
-    if (event.type.startsWith('charge.')) {
-      const paymentId =
-        meta.carebridge_payment_id ?? (await this.payments.ledger.findPaymentByChargeId(obj.id));
-      // Charges CareBridge did not create (e.g. subscription invoices) are not in the payments ledger.
-      if (!paymentId || !(await this.payments.ledger.getPayment(paymentId))) return;
-      if (event.type === 'charge.refunded') return; // amount_refunded follows our refunds' own events
-      await this.payments.ledger.applyCharge(paymentId, obj as unknown as ProviderCharge);
-      return;
-    }
-    if (event.type.startsWith('refund.')) {
-      const refundId =
-        meta.carebridge_refund_id ?? (await this.payments.ledger.findRefundByProviderId(obj.id));
-      if (!refundId || !(await this.payments.ledger.getRefund(refundId))) return;
-      await this.payments.ledger.applyRefund(refundId, obj as unknown as ProviderRefund);
-      return;
-    }
-    if (event.type.startsWith('customer.subscription.') || event.type.startsWith('invoice.')) {
-      const providerSubId = event.type.startsWith('invoice.') ? String(obj.subscription ?? '') : obj.id;
-      const subs = this.payments.subscriptions;
-      const id =
-        (event.type.startsWith('customer.') ? meta.carebridge_subscription_id : undefined) ??
-        (await subs.ledger.findByProviderId(providerSubId));
-      if (!id || !(await subs.ledger.get(id))) return;
-      await subs.refresh(id);
-    }
+    if (event.type === 'charge.refunded') return; // amount_refunded follows our refunds' own events
+    if (event.type.startsWith('charge.'))
+      return this.payments.applyReportedCharge(obj as unknown as ProviderCharge);
+    if (event.type.startsWith('refund.'))
+      return this.payments.applyReportedRefund(obj as unknown as ProviderRefund);
+    if (event.type.startsWith('customer.subscription.'))
+      return this.payments.refreshReportedSubscription({
+        providerSubscriptionId: obj.id,
+        subscriptionId: obj.metadata?.carebridge_subscription_id,
+      });
+    if (event.type.startsWith('invoice.'))
+      return this.payments.refreshReportedSubscription({
+        providerSubscriptionId: String(obj.subscription ?? ''),
+      });
   }
 }
+
+/** @deprecated The inbox's former name, kept while `cli/components/payments.ts` still uses it. */
+export const PaymentWebhookProcessor = PaymentWebhookInbox;
+export type PaymentWebhookProcessor = PaymentWebhookInbox;

@@ -56,12 +56,10 @@ describe('loadSettings', () => {
     const c = load({
       DATABASE_URL: 'postgres://app:hunter2@db.internal:5432/carebridge?sslmode=require&password=pw2',
       REDIS_URL: 'redis://127.0.0.1:6379',
-      RABBITMQ_URL: 'amqp://guest:guest@127.0.0.1:5672/care',
     });
     const d = describeConfig(c);
     expect(d.DATABASE_URL).toBe('postgres://***@db.internal:5432/carebridge?sslmode=require&password=***');
     expect(d.REDIS_URL).toBe('redis://127.0.0.1:6379');
-    expect(d.RABBITMQ_URL).toBe('amqp://***@127.0.0.1:5672/care');
     expect(describeConfig(load({ REDIS_URL: 'redis://:pw3@cache:6379/2' })).REDIS_URL).toBe(
       'redis://***@cache:6379/2',
     );

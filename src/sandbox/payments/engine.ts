@@ -79,6 +79,7 @@ export class PaymentsEngine {
         'invalid_request_error',
         'resource_missing',
         `No such PaymentMethod: '${p.payment_method}'`,
+        { param: 'payment_method' },
       );
     const outcome = outcomeFor(pm, p.amount);
     if (outcome.kind === 'unavailable') {
