@@ -7,6 +7,7 @@ import { COMPONENTS } from '../../src/cli/components/index.js';
 import { loadConfig } from '../../src/cli/config.js';
 import { createRuntime, type Runtime } from '../../src/cli/runtime.js';
 import { createLogger } from '../../src/kernel/telemetry/index.js';
+import { createVhost } from '../notifications/harness.js';
 
 /**
  * The docs run: every ```sh block of the README and of docs/integrations/*.md is executed in order, in one
@@ -129,10 +130,19 @@ describe('the shell examples in the README and the integration guides', () => {
   let rt: Runtime;
   let port: number;
   let bin: string;
+  // A vhost of its own: other suites (and `npm start`) run a reference notification service on the default one,
+  // and a consumer there would take this gateway's e-mail and its delivery reports.
+  let vhost: ReturnType<typeof createVhost> | undefined;
 
   beforeAll(async () => {
+    vhost = createVhost();
     const config = loadConfig({
-      env: { CAREBRIDGE_PROFILE: 'development', CAREBRIDGE_DATA_DIR: 'memory://', PORT: '0' },
+      env: {
+        CAREBRIDGE_PROFILE: 'development',
+        CAREBRIDGE_DATA_DIR: 'memory://',
+        PORT: '0',
+        RABBITMQ_URL: vhost.url,
+      },
       cwd: '/nonexistent',
     });
     rt = await createRuntime({ config, logger: createLogger({ level: 'silent' }), components: COMPONENTS });
@@ -149,6 +159,7 @@ describe('the shell examples in the README and the integration guides', () => {
   });
   afterAll(async () => {
     await rt?.stop();
+    vhost?.drop();
     if (bin) rmSync(bin, { recursive: true, force: true });
   });
 
