@@ -1,6 +1,12 @@
 import { type App, type Authenticator, buildApp, type RouteModule } from '../gateway/index.js';
 import { FeatureFlags } from '../kernel/config/index.js';
-import { type JobHandler, migrate, type OutboxTransport, openStore } from '../kernel/store/index.js';
+import {
+  type JobHandler,
+  migrate,
+  OutboxDestinations,
+  type OutboxTransport,
+  openStore,
+} from '../kernel/store/index.js';
 import { createLogger, HealthRegistry, type Logger, Metrics } from '../kernel/telemetry/index.js';
 import { type Background, startBackground } from './background.js';
 import type { Component, ComponentHandle, RuntimeContext } from './components/component.js';
@@ -32,11 +38,14 @@ export async function createRuntime(opts: CreateRuntimeOptions): Promise<Runtime
   const metrics = new Metrics();
   const health = new HealthRegistry();
   const flags = new FeatureFlags(KNOWN_FLAGS, config.featureFlags);
+  // Filled with the components' transport prefixes below; `enqueue` refuses any other destination.
+  const outbox = new OutboxDestinations({ logger, metrics });
   const store = await openStore({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     poolSize: config.databasePoolSize,
     logger,
+    outbox,
   });
   const handles: ComponentHandle[] = [];
   try {
@@ -72,6 +81,7 @@ export async function createRuntime(opts: CreateRuntimeOptions): Promise<Runtime
       handles.push(handle);
       routes.push(...(handle.routes ?? []));
       transports.push(...(handle.outboxTransports ?? []));
+      outbox.register(...(handle.outboxTransports ?? []).map((t) => t.prefix));
       Object.assign(jobHandlers, handle.jobHandlers);
       authenticator = handle.authenticator ?? authenticator;
     }

@@ -48,6 +48,7 @@ export { EMAIL_TEMPLATES } from './templates.js';
 export {
   declareTopology,
   dlqName,
+  NOTIFICATION_DESTINATIONS,
   QUEUES,
   retryQueueName,
   STATUS_QUEUE,

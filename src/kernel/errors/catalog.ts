@@ -54,5 +54,6 @@ export const errors = {
   dependencyDown: errorFactory('DEPENDENCY_DOWN', 503, true),
   shuttingDown: errorFactory('SHUTTING_DOWN', 503, true),
   configInvalid: errorFactory('CONFIG_INVALID', 500, false),
+  outboxDestinationUnknown: errorFactory('OUTBOX_DESTINATION_UNKNOWN', 500, false),
   internal: errorFactory('INTERNAL', 500, false),
 } as const;
