@@ -12,6 +12,7 @@ import { type Background, startBackground } from './background.js';
 import type { Component, ComponentHandle, RuntimeContext } from './components/component.js';
 import type { Config } from './config.js';
 import { MIGRATIONS } from './migrations.js';
+import { startRateLimits } from './rate-limits.js';
 
 /** Flags known to this build and their defaults; CAREBRIDGE_FEATURE_FLAGS switches them. */
 export const KNOWN_FLAGS: Record<string, boolean> = {};
@@ -62,6 +63,9 @@ export async function createRuntime(opts: CreateRuntimeOptions): Promise<Runtime
         return { status: 'up', detail: store.kind };
       },
     });
+    // Stopped last (handles stop in reverse): components may use the limiters until they stop.
+    const rateLimits = startRateLimits({ config, logger, health });
+    handles.push(rateLimits);
     let background: Background | undefined;
     const ctx: RuntimeContext = {
       config,
@@ -70,6 +74,7 @@ export async function createRuntime(opts: CreateRuntimeOptions): Promise<Runtime
       health,
       store,
       flags,
+      limiters: rateLimits.limiters,
       wakeOutbox: () => background?.relay.wake(),
     };
     const routes: RouteModule[] = [];

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { FeatureFlags } from '../kernel/config/index.js';
+import type { RateLimiters } from '../kernel/resilience/index.js';
 import type { Store } from '../kernel/store/index.js';
 import type { HealthRegistry, Logger, Metrics } from '../kernel/telemetry/index.js';
 import type { GatewayConfig } from './settings.js';
@@ -64,6 +65,8 @@ export interface Services {
   health: HealthRegistry;
   store: Store;
   flags: FeatureFlags;
+  /** Rate limits shared by every instance through Redis when REDIS_URL is set, else per instance in memory. */
+  limiters: RateLimiters;
 }
 
 /** Everything routes may use: the services, the identity integration's authenticator and the route modules. */

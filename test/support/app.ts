@@ -3,6 +3,7 @@ import { MIGRATIONS } from '../../src/cli/migrations.js';
 import { type BuiltApp, buildApp } from '../../src/gateway/app.js';
 import type { Authenticator, GatewayDeps, RouteModule } from '../../src/gateway/types.js';
 import { FeatureFlags } from '../../src/kernel/config/flags.js';
+import { createRateLimiters, type RateLimiters } from '../../src/kernel/resilience/index.js';
 import { migrate } from '../../src/kernel/store/migrate.js';
 import { PgliteStore } from '../../src/kernel/store/pglite-store.js';
 import type { Store } from '../../src/kernel/store/store.js';
@@ -34,6 +35,8 @@ export async function buildTestGateway(
     config?: Config;
     /** Default: silent. */
     logger?: Logger;
+    /** Default: in memory (per instance), as without REDIS_URL. */
+    limiters?: RateLimiters;
   } = {},
 ): Promise<TestGateway> {
   const config =
@@ -47,6 +50,7 @@ export async function buildTestGateway(
     health: new HealthRegistry(),
     store,
     flags: new FeatureFlags({}),
+    limiters: opts.limiters ?? createRateLimiters(),
     routes: opts.routes,
     authenticator: opts.authenticator,
   };

@@ -1,6 +1,7 @@
 import type { RuntimeContext } from '../../src/cli/components/component.js';
 import { type Config, loadConfig } from '../../src/cli/config.js';
 import { FeatureFlags } from '../../src/kernel/config/index.js';
+import { createRateLimiters } from '../../src/kernel/resilience/index.js';
 import type { Store } from '../../src/kernel/store/index.js';
 import { createLogger, HealthRegistry, Metrics } from '../../src/kernel/telemetry/index.js';
 
@@ -33,6 +34,7 @@ export function testRuntimeContext(opts: TestRuntimeOptions = {}): RuntimeContex
     health: new HealthRegistry(),
     store: opts.store ?? noStore,
     flags: new FeatureFlags({}),
+    limiters: createRateLimiters(),
     wakeOutbox: opts.wakeOutbox ?? (() => {}),
   };
 }

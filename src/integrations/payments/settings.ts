@@ -65,6 +65,13 @@ export const paymentsSettings = {
     default: 30_000,
     description: 'Total time budget of one processor operation including retries (ms).',
   }),
+  paymentsRateLimitPerSecond: setting({
+    env: 'PAYMENTS_RATE_LIMIT_PER_SECOND',
+    schema: envInt(0, 10_000),
+    default: 100,
+    description:
+      "Processor calls per second for the account (every attempt counts; callers wait, up to 100 queued, then 429 RATE_LIMIT_QUEUE_FULL); shared by all instances when REDIS_URL is set. 0: no limit of CareBridge's own.",
+  }),
   paymentsMaxAttempts: setting({
     env: 'PAYMENTS_MAX_ATTEMPTS',
     schema: envInt(1, 10),
