@@ -1,4 +1,4 @@
-import { type Config, loadConfig } from '../../src/cli/config.js';
+import { type Config, FLAGS, loadConfig } from '../../src/cli/config.js';
 import { MIGRATIONS } from '../../src/cli/migrations.js';
 import { type BuiltApp, buildApp } from '../../src/gateway/app.js';
 import type { Authenticator, GatewayDeps, RouteModule } from '../../src/gateway/types.js';
@@ -37,6 +37,8 @@ export async function buildTestGateway(
     logger?: Logger;
     /** Default: in memory (per instance), as without REDIS_URL. */
     limiters?: RateLimiters;
+    /** Default: every flag CareBridge declares, switched as the configuration's CAREBRIDGE_FEATURE_FLAGS says. */
+    flags?: FeatureFlags;
   } = {},
 ): Promise<TestGateway> {
   const config =
@@ -49,7 +51,7 @@ export async function buildTestGateway(
     metrics: new Metrics({ defaultMetrics: false }),
     health: new HealthRegistry(),
     store,
-    flags: new FeatureFlags({}),
+    flags: opts.flags ?? new FeatureFlags(FLAGS, config.featureFlags),
     limiters: opts.limiters ?? createRateLimiters(),
     routes: opts.routes,
     authenticator: opts.authenticator,

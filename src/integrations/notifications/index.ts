@@ -42,7 +42,7 @@ export {
   smsInputSchema,
   statusReportSchema,
 } from './schemas.js';
-export { notificationsSettings } from './settings.js';
+export { notificationsFlags, notificationsSettings } from './settings.js';
 export { StatusConsumer, type StatusConsumerOptions } from './status-consumer.js';
 export { EMAIL_TEMPLATES } from './templates.js';
 export {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commaList, envInt, setting, urlOrSandbox } from '../../kernel/config/index.js';
+import { commaList, envInt, flag, setting, urlOrSandbox } from '../../kernel/config/index.js';
 
 const secretList = commaList.pipe(
   z.array(z.string().min(16, { error: 'each secret needs at least 16 characters' })).min(1),
@@ -78,5 +78,14 @@ export const paymentsSettings = {
     default: 3,
     description:
       'Attempts per processor call (first try included); writes always reuse their idempotency key.',
+  }),
+};
+
+/** Feature flags of the payments area (CAREBRIDGE_FEATURE_FLAGS; the README's flag table is generated from them). */
+export const paymentsFlags = {
+  'payments.enabled': flag({
+    default: true,
+    description:
+      'Kill switch of payments: off, every `/v1/payments*` and `/v1/subscriptions*` route answers 503 `FEATURE_DISABLED`. Processor webhooks are still received and the background sweep still reconciles, so nothing in flight is lost.',
   }),
 };
