@@ -45,6 +45,11 @@ export interface RouteAccess {
   public?: boolean;
   /** Marks a deprecated route: answers carry `Deprecation` and `Sunset`. */
   deprecated?: { sunset: string; link?: string };
+  /**
+   * Feature flag(s) the route needs on (declared in an area's `<name>Flags`), besides its module's `flag`; while
+   * one is off the route answers 503 FEATURE_DISABLED naming it (plugins/feature-gate.ts).
+   */
+  flag?: string | readonly string[];
 }
 
 declare module 'fastify' {
@@ -80,6 +85,8 @@ export interface RouteModule {
   name: string;
   /** Registered inside the `/v1` prefix unless `prefix` says otherwise (webhooks use `/webhooks`). */
   prefix?: string;
+  /** The area's kill switch: every route of the module answers 503 FEATURE_DISABLED while this flag is off. */
+  flag?: string;
   register(app: App, deps: GatewayDeps): Promise<void> | void;
 }
 

@@ -27,6 +27,7 @@ const SUMMARY = {
 export function notificationRoutes(integration: NotificationIntegration): RouteModule {
   return {
     name: 'notifications',
+    flag: 'notifications.enabled',
     register(app, deps) {
       for (const channel of ['email', 'sms', 'push'] as const satisfies readonly Channel[]) {
         const single = SCHEMAS[channel];
@@ -34,7 +35,7 @@ export function notificationRoutes(integration: NotificationIntegration): RouteM
         app.post(
           `/notifications/${channel}`,
           {
-            config: { permission: 'notifications:send' },
+            config: { permission: 'notifications:send', flag: `notifications.${channel}.enabled` },
             schema: {
               tags: ['notifications'],
               summary: SUMMARY[channel],

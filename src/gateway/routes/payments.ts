@@ -142,6 +142,7 @@ async function auditRefund(
 export function paymentRoutes(payments: PaymentIntegration): RouteModule {
   return {
     name: 'payments',
+    flag: 'payments.enabled',
     register(app, deps) {
       app.post(
         '/payments',
