@@ -14,7 +14,7 @@ const USAGE = `Usage: carebridge <command>
 Commands:
   start      run the gateway (profile from CAREBRIDGE_PROFILE, default development)
   migrate    apply pending database migrations and exit
-  config     print the effective configuration, secrets masked
+  config     print the effective configuration, secrets masked, and every feature flag's value
   doctor     start every component once, wait up to 10 s for each dependency's first answer, print one
              line per dependency (name, target, up/down/degraded, latency, cause) and exit (1 when a
              required dependency is down)
@@ -71,14 +71,17 @@ async function main(argv: string[]): Promise<number> {
 async function start(): Promise<number> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel });
-  const runtime = await createRuntime({ config, logger, components: COMPONENTS });
+  const runtime = await createRuntime({ config, logger, components: COMPONENTS, configSource: {} });
   const url = await runtime.listen();
   logger.info({ url, profile: config.profile }, 'CareBridge gateway listening');
   return new Promise<number>((resolve) => {
+    // SIGHUP re-reads the feature flags (the profile file is also watched); nothing else changes without a restart.
+    const onHangup = () => runtime.reloadFlags();
     const onSignal = (signal: NodeJS.Signals) => {
       logger.info({ signal }, 'shutting down');
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
+      process.off('SIGHUP', onHangup);
       runtime.stop().then(
         () => resolve(0),
         (err) => {
@@ -89,6 +92,7 @@ async function start(): Promise<number> {
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    process.on('SIGHUP', onHangup);
   });
 }
 

@@ -11,6 +11,7 @@ import {
   installErrorHandling,
   routeRegex,
 } from './plugins/errors.js';
+import { installFeatureGate } from './plugins/feature-gate.js';
 import { installHttpMetrics } from './plugins/http-metrics.js';
 import { requestIdFrom } from './plugins/request-id.js';
 import { CURRENT_API_VERSION, installVersioning } from './plugins/versioning.js';
@@ -102,7 +103,13 @@ export async function buildApp(deps: GatewayDeps): Promise<BuiltApp> {
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
 
   for (const mod of deps.routes ?? []) {
-    await app.register(async (scoped) => mod.register(scoped as App, deps), { prefix: mod.prefix ?? '/v1' });
+    await app.register(
+      async (scoped) => {
+        installFeatureGate(scoped as App, deps, mod.flag);
+        return mod.register(scoped as App, deps);
+      },
+      { prefix: mod.prefix ?? '/v1' },
+    );
   }
 
   await app.ready();

@@ -7,20 +7,21 @@ export const gatewaySettings = {
     schema: envInt(1, 1_000_000),
     default: 600,
     description:
-      'Requests per minute per authenticated caller on /v1 (per instance); beyond it 429 with Retry-After.',
+      'Requests per minute per authenticated caller on /v1 (all instances together with REDIS_URL, else per instance); beyond it 429 with Retry-After.',
   }),
   loginRateLimitPerIpPerMinute: setting({
     env: 'CAREBRIDGE_LOGIN_RATE_LIMIT_PER_IP_PER_MINUTE',
     schema: envInt(1, 100_000),
     default: 30,
-    description: 'POST /v1/auth/token attempts per minute per client IP.',
+    description:
+      'POST /v1/auth/token attempts per minute per client IP (all instances together with REDIS_URL, else per instance).',
   }),
   loginRateLimitPerUsernamePerMinute: setting({
     env: 'CAREBRIDGE_LOGIN_RATE_LIMIT_PER_USERNAME_PER_MINUTE',
     schema: envInt(1, 100_000),
     default: 10,
     description:
-      'Failed POST /v1/auth/token attempts per minute per username (a successful sign-in does not count).',
+      'Failed POST /v1/auth/token attempts per minute per username (a successful sign-in does not count; all instances together with REDIS_URL).',
   }),
 };
 

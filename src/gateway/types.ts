@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { FeatureFlags } from '../kernel/config/index.js';
+import type { RateLimiters } from '../kernel/resilience/index.js';
 import type { Store } from '../kernel/store/index.js';
 import type { HealthRegistry, Logger, Metrics } from '../kernel/telemetry/index.js';
 import type { GatewayConfig } from './settings.js';
@@ -44,6 +45,11 @@ export interface RouteAccess {
   public?: boolean;
   /** Marks a deprecated route: answers carry `Deprecation` and `Sunset`. */
   deprecated?: { sunset: string; link?: string };
+  /**
+   * Feature flag(s) the route needs on (declared in an area's `<name>Flags`), besides its module's `flag`; while
+   * one is off the route answers 503 FEATURE_DISABLED naming it (plugins/feature-gate.ts).
+   */
+  flag?: string | readonly string[];
 }
 
 declare module 'fastify' {
@@ -64,6 +70,8 @@ export interface Services {
   health: HealthRegistry;
   store: Store;
   flags: FeatureFlags;
+  /** Rate limits shared by every instance through Redis when REDIS_URL is set, else per instance in memory. */
+  limiters: RateLimiters;
 }
 
 /** Everything routes may use: the services, the identity integration's authenticator and the route modules. */
@@ -77,6 +85,8 @@ export interface RouteModule {
   name: string;
   /** Registered inside the `/v1` prefix unless `prefix` says otherwise (webhooks use `/webhooks`). */
   prefix?: string;
+  /** The area's kill switch: every route of the module answers 503 FEATURE_DISABLED while this flag is off. */
+  flag?: string;
   register(app: App, deps: GatewayDeps): Promise<void> | void;
 }
 

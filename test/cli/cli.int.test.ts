@@ -28,6 +28,7 @@ describe('carebridge CLI', () => {
       ...base,
       CAREBRIDGE_DEV_ADMIN_PASSWORD: 'a-very-secret-pw',
       DATABASE_URL: 'postgres://u:pw-in-url@127.0.0.1/x',
+      CAREBRIDGE_FEATURE_FLAGS: '-notifications.push.enabled',
     });
     expect(r.code).toBe(0);
     const printed = JSON.parse(r.stdout);
@@ -35,6 +36,16 @@ describe('carebridge CLI', () => {
     expect(r.stdout).not.toContain('a-very-secret-pw');
     expect(r.stdout).not.toContain('pw-in-url');
     expect(printed.CAREBRIDGE_PROFILE).toBe('test');
+    expect(printed.featureFlags).toMatchObject({
+      'payments.enabled': true,
+      'notifications.enabled': true,
+      'notifications.push.enabled': false,
+    });
+    const typo = await runCli(['config'], { ...base, CAREBRIDGE_FEATURE_FLAGS: '-payments.enable' });
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toMatch(
+      /^CAREBRIDGE_FEATURE_FLAGS: unknown flag "payments\.enable" \(known: payments\.enabled, /,
+    );
   });
 
   it('migrates and reports nothing left to do on the second run', async () => {

@@ -1,8 +1,9 @@
-import { type Config, loadConfig } from '../../src/cli/config.js';
+import { type Config, FLAGS, loadConfig } from '../../src/cli/config.js';
 import { MIGRATIONS } from '../../src/cli/migrations.js';
 import { type BuiltApp, buildApp } from '../../src/gateway/app.js';
 import type { Authenticator, GatewayDeps, RouteModule } from '../../src/gateway/types.js';
 import { FeatureFlags } from '../../src/kernel/config/flags.js';
+import { createRateLimiters, type RateLimiters } from '../../src/kernel/resilience/index.js';
 import { migrate } from '../../src/kernel/store/migrate.js';
 import { PgliteStore } from '../../src/kernel/store/pglite-store.js';
 import type { Store } from '../../src/kernel/store/store.js';
@@ -34,6 +35,10 @@ export async function buildTestGateway(
     config?: Config;
     /** Default: silent. */
     logger?: Logger;
+    /** Default: in memory (per instance), as without REDIS_URL. */
+    limiters?: RateLimiters;
+    /** Default: every flag CareBridge declares, switched as the configuration's CAREBRIDGE_FEATURE_FLAGS says. */
+    flags?: FeatureFlags;
   } = {},
 ): Promise<TestGateway> {
   const config =
@@ -46,7 +51,8 @@ export async function buildTestGateway(
     metrics: new Metrics({ defaultMetrics: false }),
     health: new HealthRegistry(),
     store,
-    flags: new FeatureFlags({}),
+    flags: opts.flags ?? new FeatureFlags(FLAGS, config.featureFlags),
+    limiters: opts.limiters ?? createRateLimiters(),
     routes: opts.routes,
     authenticator: opts.authenticator,
   };

@@ -1,6 +1,7 @@
 import type { RuntimeContext } from '../../src/cli/components/component.js';
-import { type Config, loadConfig } from '../../src/cli/config.js';
+import { type Config, FLAGS, loadConfig } from '../../src/cli/config.js';
 import { FeatureFlags } from '../../src/kernel/config/index.js';
+import { createRateLimiters } from '../../src/kernel/resilience/index.js';
 import type { Store } from '../../src/kernel/store/index.js';
 import { createLogger, HealthRegistry, Metrics } from '../../src/kernel/telemetry/index.js';
 
@@ -22,7 +23,7 @@ export interface TestRuntimeOptions {
  * The RuntimeContext a component gets from `createRuntime`, built by hand for starting one component in a
  * test: the test profile's configuration with `env` applied (and `config` values on top, for what the
  * environment cannot say, such as another profile), a silent logger, fresh metrics and health registry,
- * no feature flags.
+ * every feature flag at its configured value, in-memory rate limiters.
  */
 export function testRuntimeContext(opts: TestRuntimeOptions = {}): RuntimeContext {
   const base = loadConfig({ env: { CAREBRIDGE_PROFILE: 'test', ...opts.env }, cwd: '/nonexistent' });
@@ -32,7 +33,8 @@ export function testRuntimeContext(opts: TestRuntimeOptions = {}): RuntimeContex
     metrics: new Metrics({ defaultMetrics: false }),
     health: new HealthRegistry(),
     store: opts.store ?? noStore,
-    flags: new FeatureFlags({}),
+    flags: new FeatureFlags(FLAGS, base.featureFlags),
+    limiters: createRateLimiters(),
     wakeOutbox: opts.wakeOutbox ?? (() => {}),
   };
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { MIGRATIONS } from '../../src/cli/migrations.js';
 import { migrate } from '../../src/kernel/store/migrate.js';
+import type { OutboxDestinations } from '../../src/kernel/store/outbox-destinations.js';
 import { PgStore } from '../../src/kernel/store/pg-store.js';
 import { PgliteStore } from '../../src/kernel/store/pglite-store.js';
 import type { Store } from '../../src/kernel/store/store.js';
@@ -11,8 +12,11 @@ export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://po
 
 export interface StoreFactory {
   name: 'pglite' | 'postgres';
-  /** A fresh, migrated store isolated from every other test (own PGlite, or own Postgres schema). */
-  open(): Promise<Store>;
+  /**
+   * A fresh, migrated store isolated from every other test (own PGlite, or own Postgres schema); with
+   * `outbox`, `enqueue` on it accepts only those destinations, as in a runtime.
+   */
+  open(opts?: { outbox?: OutboxDestinations }): Promise<Store>;
 }
 
 const schemas: string[] = [];
@@ -20,22 +24,22 @@ const schemas: string[] = [];
 export const storeFactories: StoreFactory[] = [
   {
     name: 'pglite',
-    async open() {
-      const s = await PgliteStore.open('memory://');
+    async open(opts = {}) {
+      const s = await PgliteStore.open('memory://', opts);
       await migrate(s, MIGRATIONS);
       return s;
     },
   },
   {
     name: 'postgres',
-    async open() {
+    async open(opts = {}) {
       const schema = `t_${randomBytes(6).toString('hex')}`;
       const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
       await admin.connect();
       await admin.query(`CREATE SCHEMA ${schema}`);
       await admin.end();
       schemas.push(schema);
-      const s = new PgStore({ connectionString: TEST_DATABASE_URL, schema, poolSize: 8 });
+      const s = new PgStore({ connectionString: TEST_DATABASE_URL, schema, poolSize: 8, ...opts });
       await migrate(s, MIGRATIONS);
       return s;
     },
@@ -46,8 +50,12 @@ export const storeFactories: StoreFactory[] = [
 export const postgresStores = storeFactories.find((f) => f.name === 'postgres') as StoreFactory;
 
 /** Runs `fn` with a fresh, migrated store from `factory` and closes the store afterwards, whatever happens. */
-export async function withStore<T>(factory: StoreFactory, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await factory.open();
+export async function withStore<T>(
+  factory: StoreFactory,
+  fn: (store: Store) => Promise<T>,
+  opts: { outbox?: OutboxDestinations } = {},
+): Promise<T> {
+  const store = await factory.open(opts);
   try {
     return await fn(store);
   } finally {

@@ -83,6 +83,14 @@ export const paymentsComponent: Component = {
         ratio: config.retryBudgetRatio,
         minPerSecond: config.retryBudgetMinPerSecond,
       }),
+      // One bucket per processor account (the API key id is public), shared by every instance with REDIS_URL.
+      ...(config.paymentsRateLimitPerSecond > 0
+        ? {
+            rateLimiter: ctx.limiters.bucket(`payments:${config.paymentsApiKey}`, {
+              ratePerSecond: config.paymentsRateLimitPerSecond,
+            }),
+          }
+        : {}),
     });
     const webhooks = new PaymentWebhookProcessor(store, integration, logger);
     health.register({

@@ -1,7 +1,7 @@
 import type { RouteOptions } from 'fastify';
 import { errors, isCareBridgeError } from '../../kernel/errors/index.js';
 import type { App, GatewayDeps, RouteAccess } from '../types.js';
-import { enforcePrincipalRateLimit, KeyedRateLimiter } from './principal-rate-limit.js';
+import { enforcePrincipalRateLimit } from './principal-rate-limit.js';
 
 /** The permission table: every /v1 route's method, URL and required permission (shown in OpenAPI). */
 export type PermissionTable = Array<{ method: string; url: string; permission: string | null }>;
@@ -25,7 +25,7 @@ const EXPLORER_PREFIX = '/docs';
  */
 export function installAccessControl(app: App, deps: GatewayDeps, table: PermissionTable): void {
   app.decorate('permissionTable', table);
-  const limiter = new KeyedRateLimiter({ perMinute: deps.config.principalRateLimitPerMinute });
+  const limiter = deps.limiters.keyed('principal', { perMinute: deps.config.principalRateLimitPerMinute });
 
   app.addHook('onRoute', (route: RouteOptions) => {
     if (route.url === EXPLORER_PREFIX || route.url.startsWith(`${EXPLORER_PREFIX}/`)) {
@@ -68,7 +68,7 @@ export function installAccessControl(app: App, deps: GatewayDeps, table: Permiss
     }
     const principal = await deps.authenticator.authenticate(request);
     request.principal = principal;
-    enforcePrincipalRateLimit(limiter, request, reply);
+    await enforcePrincipalRateLimit(limiter, request, reply);
     let allowed: boolean;
     try {
       allowed = await deps.authenticator.authorize(principal, cfg.permission, request);

@@ -3,7 +3,6 @@ import type { AuthenticatedUser } from '../../integrations/users/index.js';
 import { errors, isCareBridgeError } from '../../kernel/errors/index.js';
 import { safeText } from '../../kernel/schemas/index.js';
 import { audit } from '../../kernel/store/index.js';
-import { KeyedRateLimiter } from '../plugins/principal-rate-limit.js';
 import type { RouteModule } from '../types.js';
 
 export interface TokenIssuerPort {
@@ -33,8 +32,13 @@ export function authRoutes(users: TokenIssuerPort): RouteModule {
   return {
     name: 'auth',
     register(app, deps) {
-      const perIp = new KeyedRateLimiter({ perMinute: deps.config.loginRateLimitPerIpPerMinute });
-      const perUser = new KeyedRateLimiter({ perMinute: deps.config.loginRateLimitPerUsernamePerMinute });
+      // Shared by every instance through Redis when REDIS_URL is set (a flood spread over instances is one flood).
+      const perIp = deps.limiters.keyed('sign-in:ip', {
+        perMinute: deps.config.loginRateLimitPerIpPerMinute,
+      });
+      const perUser = deps.limiters.keyed('sign-in:username', {
+        perMinute: deps.config.loginRateLimitPerUsernamePerMinute,
+      });
       app.post(
         '/auth/token',
         {
@@ -55,7 +59,7 @@ export function authRoutes(users: TokenIssuerPort): RouteModule {
             [perIp, request.ip],
             [perUser, userKey],
           ] as const) {
-            const r = limiter.take(key);
+            const r = await limiter.take(key);
             if (!r.ok)
               throw errors.rateLimited('Too many sign-in attempts; wait and try again.', {
                 retryAfterSeconds: r.retryAfterSeconds,
@@ -64,7 +68,7 @@ export function authRoutes(users: TokenIssuerPort): RouteModule {
           try {
             const res = await users.authenticateUser(username, password);
             // The per-username limit counts failures: a legitimate user signing in often is not throttled.
-            perUser.refund(userKey);
+            await perUser.refund(userKey);
             await audit(deps.store, {
               actor: res.userId,
               action: 'auth.token',

@@ -54,7 +54,11 @@ function registerSend(app: App, deps: GatewayDeps, notifications: NotificationsP
   app.post(
     `/notifications/${channel}`,
     {
-      config: { permission: 'notifications:send', validation: NOTIFICATIONS_VALIDATION },
+      config: {
+        permission: 'notifications:send',
+        validation: NOTIFICATIONS_VALIDATION,
+        flag: `notifications.${channel}.enabled`,
+      },
       schema: {
         tags: ['notifications'],
         summary: SUMMARY[channel],
@@ -96,6 +100,7 @@ function registerSend(app: App, deps: GatewayDeps, notifications: NotificationsP
 export function notificationRoutes(notifications: NotificationsPort): RouteModule {
   return {
     name: 'notifications',
+    flag: 'notifications.enabled',
     register(app, deps) {
       for (const channel of CHANNELS) registerSend(app, deps, notifications, channel);
 

@@ -136,6 +136,7 @@ function registerPaymentRoutes(app: App, deps: GatewayDeps, payments: PaymentsPo
 export function paymentRoutes(payments: PaymentsPort): RouteModule {
   return {
     name: 'payments',
+    flag: 'payments.enabled',
     register(app, deps) {
       registerPaymentRoutes(app, deps, payments);
       registerRefundRoutes(app, deps, payments);

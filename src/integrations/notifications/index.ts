@@ -44,12 +44,13 @@ export {
   smsInputSchema,
   statusReportSchema,
 } from './schemas.js';
-export { notificationsSettings } from './settings.js';
+export { notificationsFlags, notificationsSettings } from './settings.js';
 export { StatusConsumer, type StatusConsumerOptions } from './status-consumer.js';
 export { EMAIL_TEMPLATES } from './templates.js';
 export {
   declareTopology,
   dlqName,
+  NOTIFICATION_DESTINATIONS,
   QUEUES,
   retryQueueName,
   STATUS_QUEUE,

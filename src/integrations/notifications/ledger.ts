@@ -17,7 +17,7 @@ import {
   smsInputSchema,
 } from './schemas.js';
 import { renderEmail } from './templates.js';
-import { QUEUES } from './topology.js';
+import { NOTIFICATION_DESTINATIONS } from './topology.js';
 
 export interface EnqueueOptions {
   /** Our id (also the AMQP messageId). Default `ntf_<ULID>`. If a row with this id exists, nothing new is written. */
@@ -159,7 +159,7 @@ export async function enqueueNotification(
   };
   await enqueue(tx, {
     id,
-    destination: `rabbitmq:${QUEUES[input.channel]}`,
+    destination: NOTIFICATION_DESTINATIONS[input.channel],
     payload: message,
     headers: {
       'x-correlation-id': correlationId,
@@ -223,8 +223,7 @@ export async function getNotificationStatuses(q: Queryable, ids: string[]): Prom
   });
 }
 
-/** The outbox destinations of notifications: one queue per channel. */
-const NOTIFICATION_DESTINATIONS = new Set(Object.values(QUEUES).map((q) => `rabbitmq:${q}`));
+const DESTINATIONS = new Set(Object.values(NOTIFICATION_DESTINATIONS));
 
 /**
  * The broker confirmed these outbox records (the transport's `onConfirmed`): the notifications among them
@@ -235,7 +234,7 @@ export function markPublished(
   records: ReadonlyArray<Pick<OutboxRecord, 'id' | 'destination'>>,
   at = new Date(),
 ): Promise<number> {
-  const ids = records.filter((r) => NOTIFICATION_DESTINATIONS.has(r.destination)).map((r) => r.id);
+  const ids = records.filter((r) => DESTINATIONS.has(r.destination)).map((r) => r.id);
   return markQueued(q, ids, at);
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { envBoolean, envInt, setting, splitCommaList } from '../../kernel/config/index.js';
+import { envBoolean, envInt, flag, setting, splitCommaList } from '../../kernel/config/index.js';
 
 /** Comma-separated positive integers (milliseconds), e.g. `1000,5000,30000`. */
 const delayList = z.preprocess(
@@ -97,4 +97,22 @@ export const notificationsSettings = {
     default: 0,
     description: 'Port of the reference service control surface (GET /_sandbox/state); 0 picks a free port.',
   }),
+};
+
+const channelSwitch = (channel: string) =>
+  flag({
+    default: true,
+    description: `Switch of the ${channel} channel: off, \`POST /v1/notifications/${channel}\` (single and batch) answers 503 \`FEATURE_DISABLED\`; the other channels and status reads go on. Messages other integrations write (payment receipts) are not affected.`,
+  });
+
+/** Feature flags of the notifications area (CAREBRIDGE_FEATURE_FLAGS; the README's flag table is generated from them). */
+export const notificationsFlags = {
+  'notifications.enabled': flag({
+    default: true,
+    description:
+      'Kill switch of notifications: off, every `/v1/notifications*` route answers 503 `FEATURE_DISABLED`. Messages already accepted are still published and their delivery reports applied.',
+  }),
+  'notifications.email.enabled': channelSwitch('email'),
+  'notifications.sms.enabled': channelSwitch('sms'),
+  'notifications.push.enabled': channelSwitch('push'),
 };

@@ -15,6 +15,12 @@ export const QUEUES: Record<Channel, string> = {
   sms: 'sms_notifications',
   push: 'push_notifications',
 };
+/** Where `enqueueNotification` writes each channel's messages in the outbox: `rabbitmq:<queue>`. */
+export const NOTIFICATION_DESTINATIONS: Record<Channel, string> = {
+  email: `rabbitmq:${QUEUES.email}`,
+  sms: `rabbitmq:${QUEUES.sms}`,
+  push: `rabbitmq:${QUEUES.push}`,
+};
 export const STATUS_QUEUE = 'notification_status';
 export const WORK_EXCHANGE = 'notifications.work';
 export const RETRY_EXCHANGE = 'notifications.retry';

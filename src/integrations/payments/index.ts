@@ -17,7 +17,7 @@ export {
   subscriptionIdSchema,
   subscriptionRequestSchema,
 } from './schemas.js';
-export { paymentsSettings } from './settings.js';
+export { paymentsFlags, paymentsSettings } from './settings.js';
 export type {
   Page,
   Payment,

@@ -70,6 +70,7 @@ export class PaymentIntegration {
       target: o.baseUrl,
       breaker,
       budget: o.retryBudget,
+      rateLimiter: o.rateLimiter,
       maxAttempts: o.maxAttempts,
       attemptTimeoutMs: o.attemptTimeoutMs,
       totalTimeoutMs: o.totalTimeoutMs,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { rejectUnknownOptions } from '../../kernel/config/index.js';
 import { firstIssue } from '../../kernel/errors/index.js';
 import type { HttpClient } from '../../kernel/http/index.js';
-import type { BreakerOptions, RetryBudget } from '../../kernel/resilience/index.js';
+import type { BreakerOptions, RateLimiter, RetryBudget } from '../../kernel/resilience/index.js';
 import type { Store } from '../../kernel/store/index.js';
 import type { HealthRegistry, Logger, Metrics } from '../../kernel/telemetry/index.js';
 
@@ -33,6 +33,11 @@ export interface PaymentIntegrationOptions {
   breaker?: BreakerOptions | false;
   /** Shared retry budget; default none (the pipeline's attempts bound retries). */
   retryBudget?: RetryBudget;
+  /**
+   * The account's outbound rate limit (one permit per attempt, all operations); default none. The component
+   * passes `limiters.bucket(...)`: shared by every instance through Redis when REDIS_URL is set.
+   */
+  rateLimiter?: RateLimiter;
   /** Keep-alive connections to the processor. Default 32. */
   connections?: number;
   /** Injected transport (tests); default an HttpClient on `baseUrl` with the v1 signer. */
@@ -62,15 +67,16 @@ const schema = z.object({
   reconcileRounds: z.number().int().min(1).max(10).optional(),
   breaker: z.union([z.literal(false), obj('breaker options')]).optional(),
   retryBudget: obj('a RetryBudget').optional(),
+  rateLimiter: obj('a RateLimiter').optional(),
   connections: z.number().int().min(1).max(1024).optional(),
   httpClient: obj('an HttpClient').optional(),
   now: fn.optional(),
 });
 
 export type ResolvedOptions = Required<
-  Omit<PaymentIntegrationOptions, 'health' | 'retryBudget' | 'httpClient'>
+  Omit<PaymentIntegrationOptions, 'health' | 'retryBudget' | 'rateLimiter' | 'httpClient'>
 > &
-  Pick<PaymentIntegrationOptions, 'health' | 'retryBudget' | 'httpClient'>;
+  Pick<PaymentIntegrationOptions, 'health' | 'retryBudget' | 'rateLimiter' | 'httpClient'>;
 
 /** Validates at construction: a typo or an out-of-range value throws at once (TypeError / RangeError). */
 export function resolveOptions(o: PaymentIntegrationOptions): ResolvedOptions {

@@ -3,6 +3,7 @@ import {
   type CircuitBreaker,
   createPipeline,
   type Pipeline,
+  type RateLimiter,
   type RetryBudget,
 } from '../../kernel/resilience/index.js';
 import type { HealthRegistry, Logger, Metrics } from '../../kernel/telemetry/index.js';
@@ -19,6 +20,8 @@ export interface ProcessorOptions {
   target: string;
   breaker: CircuitBreaker | false;
   budget?: RetryBudget | undefined;
+  /** The account's outbound limit: one permit per attempt, shared by every operation (and instance, with Redis). */
+  rateLimiter?: RateLimiter | undefined;
   maxAttempts: number;
   attemptTimeoutMs: number;
   totalTimeoutMs: number;
@@ -47,6 +50,7 @@ export class ProcessorClient {
         attemptTimeoutMs: this.options.attemptTimeoutMs,
         totalTimeoutMs: this.options.totalTimeoutMs,
         budget: this.options.budget,
+        rateLimiter: this.options.rateLimiter,
         metrics: this.options.metrics,
         logger: this.options.logger,
         target: this.options.target,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commaList, envInt, setting, urlOrSandbox } from '../../kernel/config/index.js';
+import { commaList, envInt, flag, setting, urlOrSandbox } from '../../kernel/config/index.js';
 
 const secretList = commaList.pipe(
   z.array(z.string().min(16, { error: 'each secret needs at least 16 characters' })).min(1),
@@ -65,11 +65,27 @@ export const paymentsSettings = {
     default: 30_000,
     description: 'Total time budget of one processor operation including retries (ms).',
   }),
+  paymentsRateLimitPerSecond: setting({
+    env: 'PAYMENTS_RATE_LIMIT_PER_SECOND',
+    schema: envInt(0, 10_000),
+    default: 100,
+    description:
+      "Processor calls per second for the account (every attempt counts; callers wait, up to 100 queued, then 429 RATE_LIMIT_QUEUE_FULL); shared by all instances when REDIS_URL is set. 0: no limit of CareBridge's own.",
+  }),
   paymentsMaxAttempts: setting({
     env: 'PAYMENTS_MAX_ATTEMPTS',
     schema: envInt(1, 10),
     default: 3,
     description:
       'Attempts per processor call (first try included); writes always reuse their idempotency key.',
+  }),
+};
+
+/** Feature flags of the payments area (CAREBRIDGE_FEATURE_FLAGS; the README's flag table is generated from them). */
+export const paymentsFlags = {
+  'payments.enabled': flag({
+    default: true,
+    description:
+      'Kill switch of payments: off, every `/v1/payments*` and `/v1/subscriptions*` route answers 503 `FEATURE_DISABLED`. Processor webhooks are still received and the background sweep still reconciles, so nothing in flight is lost.',
   }),
 };

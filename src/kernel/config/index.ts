@@ -1,6 +1,14 @@
-export { FeatureFlags } from './flags.js';
+export { ConfigFlagProvider, type FlagValues } from './flag-provider.js';
+export {
+  FeatureFlags,
+  type FlagDefinition,
+  type FlagTable,
+  flag,
+  resolveFlags,
+} from './flags.js';
 export {
   ConfigError,
+  configFilePath,
   describeSettings,
   type LoadOptions,
   loadSettings,

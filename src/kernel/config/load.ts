@@ -56,6 +56,21 @@ function describeValue(v: unknown): string {
 }
 
 /**
+ * The per-profile file a load with `opts` reads, resolved: `opts.file`, else CAREBRIDGE_CONFIG_FILE, else
+ * `config/<profile>.json` (read only when it exists). `explicit`: named by the caller, so it must exist.
+ */
+export function configFilePath(opts: LoadOptions = {}): { path: string; name: string; explicit: boolean } {
+  const env = opts.env ?? process.env;
+  const profile = env.CAREBRIDGE_PROFILE ?? 'development';
+  const name = opts.file ?? env.CAREBRIDGE_CONFIG_FILE ?? path.join('config', `${profile}.json`);
+  return {
+    path: path.resolve(opts.cwd ?? process.cwd(), name),
+    name,
+    explicit: opts.file !== undefined || env.CAREBRIDGE_CONFIG_FILE !== undefined,
+  };
+}
+
+/**
  * Loads and validates a whole table of settings once (`cli/config.ts` passes every setting CareBridge knows).
  * Precedence: environment > per-profile file > default. Unknown `CAREBRIDGE_*` variables and unknown file
  * keys are refused, so a typo cannot go unnoticed.
@@ -81,10 +96,7 @@ export function loadSettings<S extends SettingTable>(settings: S, opts: LoadOpti
     }
   }
 
-  const cwd = opts.cwd ?? process.cwd();
-  const fileName = opts.file ?? env.CAREBRIDGE_CONFIG_FILE ?? path.join('config', `${profile}.json`);
-  const filePath = path.resolve(cwd, fileName);
-  const explicitFile = opts.file !== undefined || env.CAREBRIDGE_CONFIG_FILE !== undefined;
+  const { path: filePath, name: fileName, explicit: explicitFile } = configFilePath(opts);
   if (explicitFile && !existsSync(filePath))
     throw new ConfigError(`CAREBRIDGE_CONFIG_FILE: ${fileName} does not exist`);
   const fileValues = existsSync(filePath) ? loadFile(filePath) : {};

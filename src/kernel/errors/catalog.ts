@@ -43,7 +43,7 @@ export const errors = {
   idempotencyKeyReused: errorFactory('IDEMPOTENCY_KEY_REUSED', 422, false),
   idempotencyInFlight: errorFactory('IDEMPOTENCY_KEY_IN_FLIGHT', 409, true),
   rateLimited: errorFactory('RATE_LIMITED', 429, true),
-  featureDisabled: errorFactory('FEATURE_DISABLED', 404, false),
+  featureDisabled: errorFactory('FEATURE_DISABLED', 503, false),
   unsupportedApiVersion: errorFactory('UNSUPPORTED_API_VERSION', 400, false),
   upstreamTimeout: errorFactory('UPSTREAM_TIMEOUT', 504, true),
   upstreamUnavailable: errorFactory('UPSTREAM_UNAVAILABLE', 503, true),
@@ -54,5 +54,6 @@ export const errors = {
   dependencyDown: errorFactory('DEPENDENCY_DOWN', 503, true),
   shuttingDown: errorFactory('SHUTTING_DOWN', 503, true),
   configInvalid: errorFactory('CONFIG_INVALID', 500, false),
+  outboxDestinationUnknown: errorFactory('OUTBOX_DESTINATION_UNKNOWN', 500, false),
   internal: errorFactory('INTERNAL', 500, false),
 } as const;

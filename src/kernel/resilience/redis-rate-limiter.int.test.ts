@@ -46,7 +46,7 @@ describe('RedisTokenBucket', () => {
     await expect(waiting).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
   });
 
-  it('fails open (or closed when asked) when Redis is unreachable', async () => {
+  it('fails open (or closed, or to a local bucket, when asked) when Redis is unreachable', async () => {
     const down = new Redis('redis://127.0.0.1:1', {
       lazyConnect: true,
       maxRetriesPerRequest: 0,
@@ -60,6 +60,17 @@ describe('RedisTokenBucket', () => {
       ).rejects.toMatchObject({
         code: 'DEPENDENCY_DOWN',
       });
+      // 'local': the instance's own bucket of the same size decides meanwhile (what RateLimiters.bucket uses).
+      const local = new RedisTokenBucket({
+        redis: down,
+        name: name(),
+        ratePerSecond: 0.001,
+        burst: 1,
+        maxQueue: 0,
+        onRedisError: 'local',
+      });
+      await local.acquire();
+      await expect(local.acquire()).rejects.toMatchObject({ code: 'RATE_LIMIT_QUEUE_FULL' });
     } finally {
       down.disconnect();
     }

@@ -2,30 +2,9 @@ import type { Redis } from 'ioredis';
 import { errors } from '../errors/index.js';
 import type { CheckResult, Logger } from '../telemetry/index.js';
 import { resilienceErrors } from './errors.js';
-import type { RateLimiter } from './rate-limiter.js';
+import { type RateLimiter, TokenBucket } from './rate-limiter.js';
+import { bucketKey, takeToken } from './redis-bucket.js';
 import { RedisWatch } from './redis-watch.js';
-
-/**
- * Takes one token if available. Uses the Redis server's clock (TIME) so instances with skewed clocks agree.
- * Returns 0 when a token was taken, otherwise the milliseconds until one will be available (nothing taken).
- * KEYS[1] = bucket hash; ARGV = rate per second, burst.
- */
-const SCRIPT = `
-local rate = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
-local tokens = tonumber(state[1])
-local ts = tonumber(state[2])
-if tokens == nil then tokens = burst; ts = now end
-if now > ts then tokens = math.min(burst, tokens + (now - ts) * rate / 1000); ts = now end
-local wait = 0
-if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) * 1000 / rate) end
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(ts))
-redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 60000)
-return wait
-`;
 
 export interface RedisTokenBucketOptions {
   redis: Redis;
@@ -35,8 +14,12 @@ export interface RedisTokenBucketOptions {
   burst?: number;
   /** Callers of THIS instance allowed to wait; one more fails fast. Default 100. */
   maxQueue?: number;
-  /** When Redis cannot be reached: 'allow' (default; the provider's own 429s still reach the pipeline) or 'deny'. */
-  onRedisError?: 'allow' | 'deny';
+  /**
+   * When Redis cannot be reached: 'allow' (default; the provider's own 429s still reach the pipeline), 'deny',
+   * or 'local': this instance's own in-memory bucket of the same rate until Redis answers again (the limit then
+   * holds per instance, as without REDIS_URL).
+   */
+  onRedisError?: 'allow' | 'deny' | 'local';
   logger?: Logger;
 }
 
@@ -51,12 +34,21 @@ export class RedisTokenBucket implements RateLimiter {
   private readonly burst: number;
   private waiting = 0;
   private readonly watch: RedisWatch;
+  private readonly local: TokenBucket | undefined;
 
   constructor(private readonly options: RedisTokenBucketOptions) {
     if (!(options.ratePerSecond > 0)) throw new RangeError('RedisTokenBucket: ratePerSecond must be > 0');
     this.watch = RedisWatch.of(options.redis, options.logger);
     this.burst = options.burst ?? Math.max(1, options.ratePerSecond);
-    this.key = `carebridge:ratelimit:${options.name}`;
+    this.key = bucketKey(options.name);
+    if (options.onRedisError === 'local') {
+      this.local = new TokenBucket({
+        ratePerSecond: options.ratePerSecond,
+        burst: this.burst,
+        maxQueue: options.maxQueue ?? 100,
+        name: options.name,
+      });
+    }
   }
 
   /** Readiness of the Redis behind this bucket (PING; down with the reason in words). */
@@ -71,6 +63,7 @@ export class RedisTokenBucket implements RateLimiter {
         if (signal?.aborted) throw aborted(this.options.name);
         const wait = await this.take();
         if (wait === 0) return;
+        if (wait === 'local') return await (this.local as TokenBucket).acquire(signal);
         if (!queued) {
           if (this.waiting >= (this.options.maxQueue ?? 100)) {
             throw resilienceErrors.rateLimitQueueFull(
@@ -91,17 +84,10 @@ export class RedisTokenBucket implements RateLimiter {
     }
   }
 
-  private async take(): Promise<number> {
+  /** 0 when a token was taken, else the ms to wait; 'local' when Redis failed and the local bucket decides. */
+  private async take(): Promise<number | 'local'> {
     try {
-      return Number(
-        await this.options.redis.eval(
-          SCRIPT,
-          1,
-          this.key,
-          String(this.options.ratePerSecond),
-          String(this.burst),
-        ),
-      );
+      return (await takeToken(this.options.redis, this.key, this.options.ratePerSecond, this.burst)).waitMs;
     } catch (err) {
       // Warned once per reason, in words, by the watch (it was one warning per call, saying only "unreachable").
       this.watch.failed(err);
@@ -111,7 +97,7 @@ export class RedisTokenBucket implements RateLimiter {
           details: { notSent: true },
         });
       }
-      return 0;
+      return this.local ? 'local' : 0;
     }
   }
 }

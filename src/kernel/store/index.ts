@@ -19,6 +19,7 @@ export { type Migration, migrate } from './migrate.js';
 export { KERNEL_MIGRATIONS } from './migrations.js';
 export { type OpenStoreOptions, openStore } from './open.js';
 export {
+  type EnqueueOptions,
   enqueue,
   type OutboxBacklog,
   type OutboxMessage,
@@ -28,6 +29,7 @@ export {
   type PublishResult,
   requeueDead,
 } from './outbox.js';
+export { OutboxDestinations, type OutboxDestinationsOptions } from './outbox-destinations.js';
 export { OutboxRelay, type OutboxRelayOptions, startOutboxRelay } from './outbox-relay.js';
 export { PgStore, type PgStoreOptions } from './pg-store.js';
 export { PgliteStore } from './pglite-store.js';

@@ -78,4 +78,16 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_at ON audit_log (at);
 `,
   },
+  {
+    // Business metrics written before any transport delivered `kafka:` (issue #13 §2) would wait for good and
+    // keep /health/ready degraded. Dead-lettered, not deleted: `requeueDead` sends them once analytics exists.
+    version: 2,
+    name: 'outbox-undeliverable-metrics',
+    sql: `
+UPDATE outbox
+   SET status = 'dead',
+       last_error = 'no transport delivers kafka: yet (migration 002); requeue once the analytics transport is registered, or delete'
+ WHERE status = 'pending' AND destination LIKE 'kafka:%';
+`,
+  },
 ];

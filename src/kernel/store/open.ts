@@ -1,4 +1,5 @@
 import type { Logger } from '../telemetry/index.js';
+import type { OutboxDestinations } from './outbox-destinations.js';
 import { PgStore } from './pg-store.js';
 import { PgliteStore } from './pglite-store.js';
 import type { Store } from './store.js';
@@ -10,6 +11,8 @@ export interface OpenStoreOptions {
   schema?: string;
   /** Postgres warns through it once per distinct reason it is unusable. */
   logger?: Logger;
+  /** The destinations `enqueue` accepts on this store (the runtime's transports); unset: not checked. */
+  outbox?: OutboxDestinations;
 }
 
 /** Postgres when a URL is given, otherwise the embedded PGlite store. */
@@ -20,9 +23,10 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
       poolSize: opts.poolSize ?? 10,
       schema: opts.schema,
       ...(opts.logger ? { logger: opts.logger } : {}),
+      ...(opts.outbox ? { outbox: opts.outbox } : {}),
     });
     await store.ping();
     return store;
   }
-  return PgliteStore.open(opts.dataDir);
+  return PgliteStore.open(opts.dataDir, opts.outbox ? { outbox: opts.outbox } : {});
 }

@@ -1,8 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { captureLogs } from '../../../test/support/logs.js';
 import { dropTestSchemas, postgresStores, storeFactories, withStore } from '../../../test/support/stores.js';
 import { HealthRegistry, Metrics } from '../telemetry/index.js';
 import { createLogger } from '../telemetry/logger.js';
 import { enqueue, type OutboxRecord, type OutboxTransport, outboxBacklog, requeueDead } from './outbox.js';
+import { OutboxDestinations } from './outbox-destinations.js';
 import { OutboxRelay, type OutboxRelayOptions } from './outbox-relay.js';
 import type { Store } from './store.js';
 
@@ -209,6 +211,75 @@ describe.each(storeFactories)('outbox on $name', (factory) => {
       await expect.poll(() => t.seen.length, { timeout: 5_000 }).toBe(1);
       await r.stop();
     });
+  });
+});
+
+describe.each(storeFactories)('outbox destinations on $name', (factory) => {
+  /** The destinations of a runtime whose only transport is `test:`, with its warnings captured. */
+  function testOnly() {
+    const log = captureLogs('warn');
+    const metrics = new Metrics({ defaultMetrics: false });
+    const outbox = new OutboxDestinations({ logger: log.logger, metrics });
+    outbox.register('test:');
+    return { outbox, metrics, warnings: log.lines };
+  }
+  const pending = async (s: Store) =>
+    (await s.query<{ destination: string }>('SELECT destination FROM outbox ORDER BY seq')).rows;
+
+  it('refuses a row for a destination no transport delivers, naming it, and the transaction writes nothing', async () => {
+    const { outbox } = testOnly();
+    await withStore(
+      factory,
+      async (store) => {
+        await expect(
+          store.transaction(async (tx) => {
+            await enqueue(tx, { destination: 'test:q', payload: 1 });
+            await enqueue(tx, { destination: 'kafka:business_metrics', payload: 2 });
+          }),
+        ).rejects.toMatchObject({
+          code: 'OUTBOX_DESTINATION_UNKNOWN',
+          httpStatus: 500,
+          details: { destination: 'kafka:business_metrics' },
+          message: expect.stringContaining('No outbox transport delivers "kafka:business_metrics"'),
+        });
+        await expect(enqueue(store, { destination: 'kafka:x', payload: 3 })).rejects.toMatchObject({
+          code: 'OUTBOX_DESTINATION_UNKNOWN',
+        });
+        expect(await pending(store)).toEqual([]);
+        await store.transaction((tx) => enqueue(tx, { destination: 'test:q', payload: 4 }));
+        expect(await pending(store)).toEqual([{ destination: 'test:q' }]);
+      },
+      { outbox },
+    );
+  });
+
+  it('leaves an optional message out when nothing delivers it, counts it and says so once', async () => {
+    const { outbox, metrics, warnings } = testOnly();
+    await withStore(
+      factory,
+      async (store) => {
+        for (let i = 0; i < 3; i++) {
+          const ids = await store.transaction((tx) =>
+            enqueue(
+              tx,
+              [
+                { destination: 'kafka:business_metrics', payload: i },
+                { destination: 'test:q', payload: i },
+              ],
+              { optional: true },
+            ),
+          );
+          expect(ids).toHaveLength(1);
+        }
+        expect((await pending(store)).map((r) => r.destination)).toEqual(['test:q', 'test:q', 'test:q']);
+        expect(await metrics.text()).toContain(
+          'carebridge_outbox_dropped_messages_total{destination="kafka:business_metrics"} 3',
+        );
+        expect(warnings).toHaveLength(1);
+        expect(warnings[0]).toMatchObject({ destination: 'kafka:business_metrics', transports: ['test:'] });
+      },
+      { outbox },
+    );
   });
 });
 

@@ -1,4 +1,5 @@
 import { ulid } from 'ulid';
+import { errors } from '../errors/index.js';
 import type { Queryable } from './store.js';
 
 /**
@@ -41,20 +42,49 @@ export interface OutboxTransport {
   ready?(): boolean;
 }
 
+export interface EnqueueOptions {
+  /**
+   * The messages may be left out: when no transport of this instance delivers their destination they are not
+   * written (counted and logged once, see OutboxDestinations.drop) instead of refused. For reports nobody
+   * waits for, such as business metrics before the analytics transport exists.
+   */
+  optional?: boolean;
+}
+
 /**
  * Adds messages to the outbox. Pass the transaction of the business write so both commit or neither does.
- * Returns the message ids in the order given.
+ * A destination no registered transport delivers is refused with OUTBOX_DESTINATION_UNKNOWN (the row would
+ * never leave), unless `optional`. Returns the ids of the messages written, in the order given.
  */
-export async function enqueue(tx: Queryable, msgs: OutboxMessage | OutboxMessage[]): Promise<string[]> {
-  const list = Array.isArray(msgs) ? msgs : [msgs];
+export async function enqueue(
+  tx: Queryable,
+  msgs: OutboxMessage | OutboxMessage[],
+  opts: EnqueueOptions = {},
+): Promise<string[]> {
+  let list = Array.isArray(msgs) ? msgs : [msgs];
+  for (const m of list) {
+    if (!m.destination?.includes(':')) {
+      throw new RangeError(`outbox destination "${m.destination}" must be "<transport>:<name>"`);
+    }
+  }
+  const known = tx.outbox;
+  const undeliverable = known ? list.filter((m) => !known.accepts(m.destination)) : [];
+  if (known && undeliverable.length > 0) {
+    const destination = undeliverable[0]?.destination;
+    if (!opts.optional) {
+      throw errors.outboxDestinationUnknown(
+        `No outbox transport delivers "${destination}" in this instance (transports: ${known.list().join(', ') || 'none'}); the message was refused rather than left waiting for good.`,
+        { details: { destination } },
+      );
+    }
+    for (const m of undeliverable) known.drop(m.destination);
+    list = list.filter((m) => !undeliverable.includes(m));
+  }
   if (list.length === 0) return [];
   const ids: string[] = [];
   const values: string[] = [];
   const params: unknown[] = [];
   for (const m of list) {
-    if (!m.destination?.includes(':')) {
-      throw new RangeError(`outbox destination "${m.destination}" must be "<transport>:<name>"`);
-    }
     const id = m.id ?? ulid();
     ids.push(id);
     const n = params.length;

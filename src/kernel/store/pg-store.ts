@@ -2,6 +2,7 @@ import pg from 'pg';
 import { maskUrl } from '../config/index.js';
 import { errors } from '../errors/index.js';
 import { FailureReporter, type Logger } from '../telemetry/index.js';
+import type { OutboxDestinations } from './outbox-destinations.js';
 import { describePgFailure } from './pg-failure.js';
 import type { Queryable, QueryResult, Store } from './store.js';
 
@@ -16,16 +17,20 @@ export interface PgStoreOptions {
   statementTimeoutMs?: number;
   /** Warns once per distinct reason `ping` fails for (a wrong DATABASE_URL, the server down). */
   logger?: Logger;
+  /** The outbox destinations `enqueue` accepts on this store and its transactions (see Queryable.outbox). */
+  outbox?: OutboxDestinations;
 }
 
 export class PgStore implements Store {
   readonly kind = 'pg' as const;
   readonly target: string;
+  readonly outbox: OutboxDestinations | undefined;
   private readonly pool: pg.Pool;
   private readonly failures: FailureReporter | undefined;
 
   constructor(private readonly opts: PgStoreOptions) {
     this.target = String(maskUrl(opts.connectionString));
+    this.outbox = opts.outbox;
     this.failures = opts.logger
       ? new FailureReporter({ dependency: 'Postgres', target: opts.connectionString, logger: opts.logger })
       : undefined;
@@ -56,6 +61,7 @@ export class PgStore implements Store {
     try {
       await client.query('BEGIN');
       const tx: Queryable = {
+        outbox: this.outbox,
         query: async <R>(sql: string, params: readonly unknown[] = []) => {
           const r = await client.query(sql, params as unknown[]);
           return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };

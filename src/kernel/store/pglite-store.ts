@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
+import type { OutboxDestinations } from './outbox-destinations.js';
 import type { Queryable, QueryResult, Store } from './store.js';
 
 /**
@@ -11,18 +12,22 @@ export class PgliteStore implements Store {
   readonly target: string;
   private readonly db: PGlite;
   private closed = false;
+  /** The outbox destinations `enqueue` accepts (see Queryable.outbox). */
+  readonly outbox: OutboxDestinations | undefined;
 
-  private constructor(db: PGlite, target: string) {
+  private constructor(db: PGlite, target: string, outbox: OutboxDestinations | undefined) {
     this.db = db;
     this.target = target;
+    this.outbox = outbox;
   }
 
   /** `dataDir` is a folder (created if missing) or `memory://` for a throwaway store. */
-  static async open(dataDir: string): Promise<PgliteStore> {
+  static async open(dataDir: string, opts: { outbox?: OutboxDestinations } = {}): Promise<PgliteStore> {
     if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
     const db = await PGlite.create(dataDir.startsWith('memory://') ? undefined : dataDir);
     await db.exec("SET TIME ZONE 'UTC'");
-    return new PgliteStore(db, dataDir.startsWith('memory://') ? 'pglite:memory' : `pglite:${dataDir}`);
+    const target = dataDir.startsWith('memory://') ? 'pglite:memory' : `pglite:${dataDir}`;
+    return new PgliteStore(db, target, opts.outbox);
   }
 
   async query<T>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
@@ -37,6 +42,7 @@ export class PgliteStore implements Store {
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     return this.db.transaction(async (t) =>
       fn({
+        outbox: this.outbox,
         query: async <R>(sql: string, params: readonly unknown[] = []) => {
           const r = await t.query<R>(sql, params as unknown[]);
           return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };

@@ -3,7 +3,9 @@ import { enqueue, type Queryable } from '../../kernel/store/index.js';
 /**
  * The contract of the analytics service's `business_metrics` topic, owned by analytics: any integration that
  * reports a business event (a payment taken, a refund issued) writes one of these in its own transaction,
- * and the outbox holds it until the analytics transport (`kafka:`) is registered and publishes it.
+ * and the analytics transport (`kafka:`) publishes it from the outbox. Until that transport is registered
+ * the metric is not written at all (counted and logged once): a row no transport takes would wait for good
+ * and leave /health/ready degraded (issue #13 §2).
  */
 export const BUSINESS_METRICS_DESTINATION = 'kafka:business_metrics';
 
@@ -20,16 +22,23 @@ export interface BusinessMetric {
   attributes: Record<string, string>;
 }
 
-/** Adds a business metric to the outbox inside the caller's transaction; `key` orders one object's metrics. */
+/**
+ * Adds a business metric to the outbox inside the caller's transaction; `key` orders one object's metrics.
+ * Optional: left out while no transport delivers BUSINESS_METRICS_DESTINATION in this instance.
+ */
 export async function enqueueBusinessMetric(
   tx: Queryable,
   key: string,
   metric: BusinessMetric,
 ): Promise<void> {
-  await enqueue(tx, {
-    destination: BUSINESS_METRICS_DESTINATION,
-    key,
-    payload: metric,
-    headers: { 'x-message-type': BUSINESS_METRIC_MESSAGE_TYPE },
-  });
+  await enqueue(
+    tx,
+    {
+      destination: BUSINESS_METRICS_DESTINATION,
+      key,
+      payload: metric,
+      headers: { 'x-message-type': BUSINESS_METRIC_MESSAGE_TYPE },
+    },
+    { optional: true },
+  );
 }

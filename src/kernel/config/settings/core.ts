@@ -85,7 +85,7 @@ export const coreSettings = {
     schema: commaList,
     default: [],
     description:
-      'Feature flags to turn on or off: `name` or `-name`, comma-separated (see docs/operations.md).',
+      'Feature flags to turn on (`name`) or off (`-name`), comma-separated; the flags are listed under "Feature flags" below. Set in the profile file, a change applies without a restart.',
   }),
   devAdminPassword: setting({
     env: 'CAREBRIDGE_DEV_ADMIN_PASSWORD',

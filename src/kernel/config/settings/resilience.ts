@@ -79,10 +79,10 @@ export const resilienceSettings = {
   redisUrl: setting({
     env: 'REDIS_URL',
     schema: z.url({ error: 'expected a redis:// or rediss:// URL' }).optional(),
-    // No production default: an instance-shared limit must point at a deliberately chosen (TLS) Redis.
-    default: { development: 'redis://127.0.0.1:6379', test: 'redis://127.0.0.1:6379' },
+    // No default in any profile: the embedded default is in-memory limits, as PGlite is for the store, and a
+    // shared limit must point at a deliberately chosen (in production, TLS) Redis.
     description:
-      'Redis for limits shared across gateway instances (provider rate limits). Unset: limits are per instance.',
+      'Redis for rate limits shared by every gateway instance (per caller, sign-in, per provider account); optional in readiness (`redis`), and while it is unreachable each instance limits alone. Unset: each instance limits alone, in memory.',
     secret: true,
     transport: 'url',
   }),
