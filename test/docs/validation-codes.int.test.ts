@@ -1,9 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COMPONENTS } from '../../src/cli/components/index.js';
-import { loadConfig } from '../../src/cli/config.js';
-import { createRuntime, type Runtime } from '../../src/cli/runtime.js';
-import { createLogger } from '../../src/kernel/telemetry/index.js';
+import type { Runtime } from '../../src/cli/runtime.js';
+import { startTestRuntime, tokenFor } from '../support/runtime.js';
 
 /**
  * docs/errors.md, "Which code a refused request gets": every route of the app as `createRuntime` builds it
@@ -35,17 +33,8 @@ describe('validation codes: every route answers the documented code', () => {
   let token: string;
 
   beforeAll(async () => {
-    const config = loadConfig({
-      env: { CAREBRIDGE_PROFILE: 'test', CAREBRIDGE_DATA_DIR: 'memory://' },
-      cwd: '/nonexistent',
-    });
-    rt = await createRuntime({ config, logger: createLogger({ level: 'silent' }), components: COMPONENTS });
-    const res = await rt.app.inject({
-      method: 'POST',
-      url: '/v1/auth/token',
-      payload: { username: 'admin', password: config.devAdminPassword },
-    });
-    token = res.json().access_token;
+    rt = await startTestRuntime();
+    token = await tokenFor(rt, 'admin');
   });
   afterAll(() => rt?.stop());
 

@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COMPONENTS } from '../../src/cli/components/index.js';
-import { loadConfig } from '../../src/cli/config.js';
-import { createRuntime, type Runtime } from '../../src/cli/runtime.js';
-import { createLogger } from '../../src/kernel/telemetry/index.js';
+import type { Runtime } from '../../src/cli/runtime.js';
+import { startTestRuntime, tokenFor } from '../support/runtime.js';
 
 /**
  * Every operation of the OpenAPI document, requested with every other spelling of its path that a router
@@ -15,18 +13,8 @@ describe('encoded spellings of every documented path', () => {
   let noRolesToken: string;
 
   beforeAll(async () => {
-    const config = loadConfig({
-      env: { CAREBRIDGE_PROFILE: 'test', CAREBRIDGE_DATA_DIR: 'memory://' },
-      cwd: '/nonexistent',
-    });
-    rt = await createRuntime({ config, logger: createLogger({ level: 'silent' }), components: COMPONENTS });
-    const res = await rt.app.inject({
-      method: 'POST',
-      url: '/v1/auth/token',
-      payload: { username: 'noroles', password: config.devAdminPassword },
-    });
-    expect(res.statusCode).toBe(200);
-    noRolesToken = res.json().access_token;
+    rt = await startTestRuntime();
+    noRolesToken = await tokenFor(rt, 'noroles');
   });
   afterAll(() => rt?.stop());
 

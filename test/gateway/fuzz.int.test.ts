@@ -1,11 +1,9 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COMPONENTS } from '../../src/cli/components/index.js';
-import { loadConfig } from '../../src/cli/config.js';
-import { createRuntime, type Runtime } from '../../src/cli/runtime.js';
-import { createLogger } from '../../src/kernel/telemetry/index.js';
+import type { Runtime } from '../../src/cli/runtime.js';
 import { signWebhookPayload } from '../../src/protocols/signing/index.js';
+import { startTestRuntime, tokenFor } from '../support/runtime.js';
 
 /**
  * Hostile input to every operation of the OpenAPI document (and to paths and bodies no document mentions):
@@ -51,24 +49,13 @@ describe('fuzzing every documented route', () => {
   const tally = { requests: 0, byStatus: new Map<number, number>() };
 
   beforeAll(async () => {
-    const config = loadConfig({
-      env: {
-        CAREBRIDGE_PROFILE: 'test',
-        CAREBRIDGE_DATA_DIR: 'memory://',
-        CAREBRIDGE_PRINCIPAL_RATE_LIMIT_PER_MINUTE: '100000',
-        CAREBRIDGE_LOGIN_RATE_LIMIT_PER_IP_PER_MINUTE: '100000',
-        CAREBRIDGE_LOGIN_RATE_LIMIT_PER_USERNAME_PER_MINUTE: '100000',
-      },
-      cwd: '/nonexistent',
+    rt = await startTestRuntime({
+      CAREBRIDGE_PRINCIPAL_RATE_LIMIT_PER_MINUTE: '100000',
+      CAREBRIDGE_LOGIN_RATE_LIMIT_PER_IP_PER_MINUTE: '100000',
+      CAREBRIDGE_LOGIN_RATE_LIMIT_PER_USERNAME_PER_MINUTE: '100000',
     });
-    webhookSecrets = [...config.paymentsWebhookSecrets];
-    rt = await createRuntime({ config, logger: createLogger({ level: 'silent' }), components: COMPONENTS });
-    const res = await rt.app.inject({
-      method: 'POST',
-      url: '/v1/auth/token',
-      payload: { username: 'admin', password: config.devAdminPassword },
-    });
-    adminToken = res.json().access_token;
+    webhookSecrets = [...rt.config.paymentsWebhookSecrets];
+    adminToken = await tokenFor(rt, 'admin');
     ops = operationsOf((await rt.app.inject({ url: '/openapi.json' })).json());
   });
   afterAll(async () => {
