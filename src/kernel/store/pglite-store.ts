@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
+import { lockDataDir } from './data-dir-lock.js';
 import type { Queryable, QueryResult, Store } from './store.js';
 
 /**
@@ -11,14 +12,32 @@ export class PgliteStore implements Store {
   readonly target: string;
   private readonly db: PGlite;
   private closed = false;
+  private unlock: () => void = () => {};
 
   private constructor(db: PGlite, target: string) {
     this.db = db;
     this.target = target;
   }
 
-  /** `dataDir` is a folder (created if missing) or `memory://` for a throwaway store. */
+  /**
+   * `dataDir` is a folder (created if missing) or `memory://` for a throwaway store. A folder is locked for this
+   * process until `close()` (data-dir-lock.ts): a second process fails here with `DataDirLockedError`.
+   */
   static async open(dataDir: string): Promise<PgliteStore> {
+    const unlock = dataDir.startsWith('memory://') ? () => {} : lockDataDir(dataDir);
+    return PgliteStore.create(dataDir).then(
+      (store) => {
+        store.unlock = unlock;
+        return store;
+      },
+      (err: unknown) => {
+        unlock();
+        throw err;
+      },
+    );
+  }
+
+  private static async create(dataDir: string): Promise<PgliteStore> {
     if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
     const db = await PGlite.create(dataDir.startsWith('memory://') ? undefined : dataDir);
     await db.exec("SET TIME ZONE 'UTC'");
@@ -55,6 +74,10 @@ export class PgliteStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.db.close();
+    try {
+      await this.db.close();
+    } finally {
+      this.unlock();
+    }
   }
 }
