@@ -3,7 +3,7 @@ import { FeatureFlags } from '../kernel/config/index.js';
 import { type JobHandler, migrate, type OutboxTransport, openStore } from '../kernel/store/index.js';
 import { createLogger, HealthRegistry, type Logger, Metrics } from '../kernel/telemetry/index.js';
 import { type Background, startBackground } from './background.js';
-import type { Component, ComponentHandle, RuntimeContext } from './components/component.js';
+import type { Component, ComponentHandle, RuntimeContext, SandboxAddress } from './components/component.js';
 import type { Config } from './config.js';
 import { MIGRATIONS } from './migrations.js';
 
@@ -12,6 +12,8 @@ export const KNOWN_FLAGS: Record<string, boolean> = {};
 
 export interface Runtime extends RuntimeContext {
   app: App;
+  /** The in-process simulators the components started, with their addresses (the start-up summary lists them). */
+  sandboxes: SandboxAddress[];
   /** The address the gateway listens on, once `listen` has run. */
   url?: string;
   listen(): Promise<string>;
@@ -32,17 +34,22 @@ export async function createRuntime(opts: CreateRuntimeOptions): Promise<Runtime
   const metrics = new Metrics();
   const health = new HealthRegistry();
   const flags = new FeatureFlags(KNOWN_FLAGS, config.featureFlags);
+  // One line per step of start and stop, each with how long it took: the log shows where the time went.
+  const lap = stopwatch();
   const store = await openStore({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     poolSize: config.databasePoolSize,
     logger,
   });
-  const handles: ComponentHandle[] = [];
+  logger.info({ store: store.target, ms: lap() }, 'store opened');
+  /** What stop() stops, in start order, each with the name its log line gives. */
+  const handles: Array<{ name: string; handle: Pick<ComponentHandle, 'stop'> }> = [];
   try {
     if (config.migrateOnStart) {
       const { applied } = await migrate(store, MIGRATIONS);
-      if (applied.length) logger.info({ applied }, 'migrations applied');
+      const ms = lap();
+      if (applied.length) logger.info({ applied, ms }, 'migrations applied');
     }
     health.register({
       name: 'store',
@@ -67,9 +74,12 @@ export async function createRuntime(opts: CreateRuntimeOptions): Promise<Runtime
     const transports: Array<{ prefix: string; transport: OutboxTransport }> = [];
     const jobHandlers: Record<string, JobHandler> = {};
     let authenticator: Authenticator | undefined;
+    const sandboxes: SandboxAddress[] = [];
     for (const component of opts.components) {
       const handle = await component.start(ctx);
-      handles.push(handle);
+      handles.push({ name: component.name, handle });
+      logger.info({ component: component.name, ms: lap() }, 'component started');
+      sandboxes.push(...(handle.sandboxes ?? []));
       routes.push(...(handle.routes ?? []));
       transports.push(...(handle.outboxTransports ?? []));
       Object.assign(jobHandlers, handle.jobHandlers);
@@ -86,12 +96,13 @@ export async function createRuntime(opts: CreateRuntimeOptions): Promise<Runtime
       jobHandlers,
     });
     background = started;
-    handles.push(started);
+    handles.push({ name: 'background workers', handle: started });
 
     let stopping: Promise<void> | undefined;
     const runtime: Runtime = {
       ...ctx,
       app,
+      sandboxes,
       async listen() {
         const url = await app.listen({ port: config.port, host: config.host });
         runtime.url = url;
@@ -107,23 +118,40 @@ export async function createRuntime(opts: CreateRuntimeOptions): Promise<Runtime
             app.server.closeAllConnections();
           }, config.shutdownTimeoutMs);
           timer.unref();
+          lap();
           try {
             await app.close();
           } finally {
             clearTimeout(timer);
           }
-          for (const h of handles.reverse()) {
-            await h.stop().catch((err) => logger.error({ err }, 'component failed to stop'));
+          logger.info({ ms: lap() }, 'http server closed');
+          for (const { name, handle } of handles.reverse()) {
+            await handle.stop().then(
+              () => logger.info({ component: name, ms: lap() }, 'component stopped'),
+              (err) => logger.error({ err, component: name, ms: lap() }, 'component failed to stop'),
+            );
           }
           await store.close();
+          logger.info({ store: store.target, ms: lap() }, 'store closed');
         })();
         return stopping;
       },
     };
     return runtime;
   } catch (err) {
-    for (const h of handles.reverse()) await h.stop().catch(() => {});
+    for (const { handle } of handles.reverse()) await handle.stop().catch(() => {});
     await store.close().catch(() => {});
     throw err;
   }
+}
+
+/** Milliseconds since the previous call (or since it was made). */
+function stopwatch(): () => number {
+  let mark = performance.now();
+  return () => {
+    const now = performance.now();
+    const ms = Math.round(now - mark);
+    mark = now;
+    return ms;
+  };
 }
