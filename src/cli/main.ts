@@ -1,13 +1,8 @@
 #!/usr/bin/env node
-import { ConfigError } from '../kernel/config/index.js';
-import { migrate, openStore } from '../kernel/store/index.js';
-import { createLogger } from '../kernel/telemetry/index.js';
-import { COMPONENTS } from './components/index.js';
-import { describeConfig, loadConfig } from './config.js';
-import { doctor } from './doctor.js';
-import { MIGRATIONS } from './migrations.js';
-import { createRuntime } from './runtime.js';
-import { describeReset, resetSandboxes } from './sandbox-reset.js';
+import { portProblem } from './port.js';
+
+// Each command imports what it needs when it runs: `carebridge --help` loads nothing else, `config` only the
+// settings, and only `start` and `doctor` the gateway, the sandboxes and their client libraries.
 
 const USAGE = `Usage: carebridge <command>
 
@@ -38,6 +33,8 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'sandbox') {
     if (rest[0] !== 'reset' || rest.length > 1)
       throw new UsageError('carebridge sandbox: the only subcommand is "reset" (carebridge sandbox reset)');
+    const { describeReset, resetSandboxes } = await import('./sandbox-reset.js');
+    const { loadConfig } = await import('./config.js');
     process.stdout.write(`${describeReset(await resetSandboxes(loadConfig()))}\n`);
     return 0;
   }
@@ -46,9 +43,11 @@ async function main(argv: string[]): Promise<number> {
   if (extra.length > 0) throw new UsageError(`carebridge ${command}: unexpected argument "${extra[0]}"`);
   switch (command) {
     case 'start':
-      return start();
+      return (await import('./start.js')).start();
     case 'migrate': {
-      const config = loadConfig();
+      const { migrate, openStore } = await import('../kernel/store/index.js');
+      const { MIGRATIONS } = await import('./migrations.js');
+      const config = (await import('./config.js')).loadConfig();
       const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
       try {
         const { applied } = await migrate(store, MIGRATIONS);
@@ -58,56 +57,40 @@ async function main(argv: string[]): Promise<number> {
       }
       return 0;
     }
-    case 'doctor':
+    case 'doctor': {
+      const { doctor } = await import('./doctor.js');
+      const { COMPONENTS } = await import('./components/index.js');
+      const { loadConfig } = await import('./config.js');
       return doctor({ config: loadConfig(), json, out: process.stdout, components: COMPONENTS });
-    case 'config':
+    }
+    case 'config': {
+      const { describeConfig, loadConfig } = await import('./config.js');
       process.stdout.write(`${JSON.stringify(describeConfig(loadConfig()), null, 2)}\n`);
       return 0;
+    }
     default:
       throw new UsageError(`carebridge: unknown command "${command}" (try carebridge --help)`);
   }
 }
 
-async function start(): Promise<number> {
-  const config = loadConfig();
-  const logger = createLogger({ level: config.logLevel });
-  const runtime = await createRuntime({ config, logger, components: COMPONENTS, configSource: {} });
-  const url = await runtime.listen();
-  logger.info({ url, profile: config.profile }, 'CareBridge gateway listening');
-  return new Promise<number>((resolve) => {
-    // SIGHUP re-reads the feature flags (the profile file is also watched); nothing else changes without a restart.
-    const onHangup = () => runtime.reloadFlags();
-    const onSignal = (signal: NodeJS.Signals) => {
-      logger.info({ signal }, 'shutting down');
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-      process.off('SIGHUP', onHangup);
-      runtime.stop().then(
-        () => resolve(0),
-        (err) => {
-          logger.error({ err }, 'shutdown failed');
-          resolve(1);
-        },
-      );
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-    process.on('SIGHUP', onHangup);
-  });
-}
-
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    if (err instanceof ConfigError || err instanceof UsageError || err instanceof RangeError) {
+    // ConfigError by name: importing its module here would load the settings for every command.
+    if (
+      (err instanceof Error && err.name === 'ConfigError') ||
+      err instanceof UsageError ||
+      err instanceof RangeError
+    ) {
       process.stderr.write(`${err.message}\n`);
       process.exit(2);
     }
-    const e = err as NodeJS.ErrnoException;
-    if (e?.code === 'EADDRINUSE') {
-      process.stderr.write(`PORT: address already in use (${e.message})\n`);
+    const port = portProblem(err);
+    if (port) {
+      process.stderr.write(`${port}\n`);
       process.exit(1);
     }
+    const e = err as NodeJS.ErrnoException;
     process.stderr.write(`carebridge: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exit(1);
   },

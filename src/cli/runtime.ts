@@ -9,7 +9,7 @@ import {
 } from '../kernel/store/index.js';
 import { createLogger, HealthRegistry, type Logger, Metrics } from '../kernel/telemetry/index.js';
 import { type Background, startBackground } from './background.js';
-import type { Component, ComponentHandle, RuntimeContext } from './components/component.js';
+import type { Component, ComponentHandle, RuntimeContext, SandboxAddress } from './components/component.js';
 import { type Config, FLAGS } from './config.js';
 import { watchFeatureFlags } from './flag-reload.js';
 import { MIGRATIONS } from './migrations.js';
@@ -17,6 +17,8 @@ import { startRateLimits } from './rate-limits.js';
 
 export interface Runtime extends RuntimeContext {
   app: App;
+  /** The in-process simulators the components started, with their addresses (the start-up summary lists them). */
+  sandboxes: SandboxAddress[];
   /** The address the gateway listens on, once `listen` has run. */
   url?: string;
   listen(): Promise<string>;
@@ -49,6 +51,8 @@ export async function createRuntime(opts: CreateRuntimeOptions): Promise<Runtime
   const flags = new FeatureFlags(FLAGS, config.featureFlags);
   // Filled with the components' transport prefixes below; `enqueue` refuses any other destination.
   const outbox = new OutboxDestinations({ logger, metrics });
+  // One line per step of start and stop, each with how long it took: the log shows where the time went.
+  const lap = stopwatch();
   const store = await openStore({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
@@ -56,18 +60,24 @@ export async function createRuntime(opts: CreateRuntimeOptions): Promise<Runtime
     logger,
     outbox,
   });
-  const handles: ComponentHandle[] = [];
+  logger.info({ store: store.target, ms: lap() }, 'store opened');
+  /** What stop() stops, in start order, each with the name its log line gives. */
+  const handles: Array<{ name: string; handle: Pick<ComponentHandle, 'stop'> }> = [];
   try {
     const flagReloader = opts.configSource && watchFeatureFlags({ flags, source: opts.configSource, logger });
     handles.push({
-      async stop() {
-        flagReloader?.stop();
-        await flags.close();
+      name: 'feature flags',
+      handle: {
+        async stop() {
+          flagReloader?.stop();
+          await flags.close();
+        },
       },
     });
     if (config.migrateOnStart) {
       const { applied } = await migrate(store, MIGRATIONS);
-      if (applied.length) logger.info({ applied }, 'migrations applied');
+      const ms = lap();
+      if (applied.length) logger.info({ applied, ms }, 'migrations applied');
     }
     health.register({
       name: 'store',
@@ -80,7 +90,7 @@ export async function createRuntime(opts: CreateRuntimeOptions): Promise<Runtime
     });
     // Stopped last (handles stop in reverse): components may use the limiters until they stop.
     const rateLimits = startRateLimits({ config, logger, health });
-    handles.push(rateLimits);
+    handles.push({ name: 'rate limits', handle: rateLimits });
     let background: Background | undefined;
     const ctx: RuntimeContext = {
       config,
@@ -96,9 +106,12 @@ export async function createRuntime(opts: CreateRuntimeOptions): Promise<Runtime
     const transports: Array<{ prefix: string; transport: OutboxTransport }> = [];
     const jobHandlers: Record<string, JobHandler> = {};
     let authenticator: Authenticator | undefined;
+    const sandboxes: SandboxAddress[] = [];
     for (const component of opts.components) {
       const handle = await component.start(ctx);
-      handles.push(handle);
+      handles.push({ name: component.name, handle });
+      logger.info({ component: component.name, ms: lap() }, 'component started');
+      sandboxes.push(...(handle.sandboxes ?? []));
       routes.push(...(handle.routes ?? []));
       transports.push(...(handle.outboxTransports ?? []));
       outbox.register(...(handle.outboxTransports ?? []).map((t) => t.prefix));
@@ -116,13 +129,14 @@ export async function createRuntime(opts: CreateRuntimeOptions): Promise<Runtime
       jobHandlers,
     });
     background = started;
-    handles.push(started);
+    handles.push({ name: 'background workers', handle: started });
 
     let stopping: Promise<void> | undefined;
     const runtime: Runtime = {
       ...ctx,
       app,
       reloadFlags: () => (flagReloader ? flagReloader.reload() : false),
+      sandboxes,
       async listen() {
         const url = await app.listen({ port: config.port, host: config.host });
         runtime.url = url;
@@ -138,23 +152,40 @@ export async function createRuntime(opts: CreateRuntimeOptions): Promise<Runtime
             app.server.closeAllConnections();
           }, config.shutdownTimeoutMs);
           timer.unref();
+          lap();
           try {
             await app.close();
           } finally {
             clearTimeout(timer);
           }
-          for (const h of handles.reverse()) {
-            await h.stop().catch((err) => logger.error({ err }, 'component failed to stop'));
+          logger.info({ ms: lap() }, 'http server closed');
+          for (const { name, handle } of handles.reverse()) {
+            await handle.stop().then(
+              () => logger.info({ component: name, ms: lap() }, 'component stopped'),
+              (err) => logger.error({ err, component: name, ms: lap() }, 'component failed to stop'),
+            );
           }
           await store.close();
+          logger.info({ store: store.target, ms: lap() }, 'store closed');
         })();
         return stopping;
       },
     };
     return runtime;
   } catch (err) {
-    for (const h of handles.reverse()) await h.stop().catch(() => {});
+    for (const { handle } of handles.reverse()) await handle.stop().catch(() => {});
     await store.close().catch(() => {});
     throw err;
   }
+}
+
+/** Milliseconds since the previous call (or since it was made). */
+function stopwatch(): () => number {
+  let mark = performance.now();
+  return () => {
+    const now = performance.now();
+    const ms = Math.round(now - mark);
+    mark = now;
+    return ms;
+  };
 }

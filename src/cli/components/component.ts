@@ -10,6 +10,12 @@ export interface RuntimeContext extends Services {
   wakeOutbox: () => void;
 }
 
+/** An in-process simulator a component started, and where it answers. */
+export interface SandboxAddress {
+  name: string;
+  url: string;
+}
+
 export interface ComponentHandle {
   routes?: RouteModule[];
   authenticator?: Authenticator;
@@ -17,6 +23,8 @@ export interface ComponentHandle {
   outboxTransports?: Array<{ prefix: string; transport: OutboxTransport }>;
   /** Handlers for kinds of delayed work in the `jobs` table (see kernel/store/jobs.ts). */
   jobHandlers?: Record<string, JobHandler>;
+  /** The simulators it started (target `sandbox`), for the start-up summary. */
+  sandboxes?: SandboxAddress[];
   /** Stops background work and closes connections; called in reverse start order. */
   stop(): Promise<void>;
 }

@@ -150,7 +150,9 @@ export const notificationsComponent: Component = {
       transport,
       statusConsumer,
       ...(service ? { service } : {}),
-      ...(control ? { sandboxUrl: control.url } : {}),
+      ...(control
+        ? { sandboxUrl: control.url, sandboxes: [{ name: 'notifications', url: control.url }] }
+        : {}),
       async stop() {
         await statusConsumer.stop();
         await transport.close();

@@ -126,7 +126,7 @@ export const paymentsComponent: Component = {
     return {
       integration,
       webhooks,
-      ...(sandbox ? { sandbox } : {}),
+      ...(sandbox ? { sandbox, sandboxes: [{ name: 'payments', url: baseUrl }] } : {}),
       routes: [paymentRoutes(integration), webhookModule],
       async stop() {
         clearInterval(sweep);

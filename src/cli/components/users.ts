@@ -131,6 +131,7 @@ export const usersComponent: Component = {
     return {
       authenticator,
       routes: [authRoutes(integration), usersRoutes(integration)],
+      ...(sandbox ? { sandboxes: [{ name: 'users', url: `grpc://${sandbox.address}` }] } : {}),
       async stop() {
         health.unregister('users');
         integration.close();

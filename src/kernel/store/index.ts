@@ -1,4 +1,5 @@
 export { type AuditEntry, type AuditRow, audit, readAudit } from './audit.js';
+export { DATA_DIR_LOCK_FILE, DataDirLockedError, isProcessAlive } from './data-dir-lock.js';
 export {
   type BeginResult,
   hashRequest,

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
+import { lockDataDir } from './data-dir-lock.js';
 import type { OutboxDestinations } from './outbox-destinations.js';
 import type { Queryable, QueryResult, Store } from './store.js';
 
@@ -14,6 +15,7 @@ export class PgliteStore implements Store {
   private closed = false;
   /** The outbox destinations `enqueue` accepts (see Queryable.outbox). */
   readonly outbox: OutboxDestinations | undefined;
+  private unlock: () => void = () => {};
 
   private constructor(db: PGlite, target: string, outbox: OutboxDestinations | undefined) {
     this.db = db;
@@ -21,8 +23,25 @@ export class PgliteStore implements Store {
     this.outbox = outbox;
   }
 
-  /** `dataDir` is a folder (created if missing) or `memory://` for a throwaway store. */
+  /**
+   * `dataDir` is a folder (created if missing) or `memory://` for a throwaway store. A folder is locked for this
+   * process until `close()` (data-dir-lock.ts): a second process fails here with `DataDirLockedError`.
+   */
   static async open(dataDir: string, opts: { outbox?: OutboxDestinations } = {}): Promise<PgliteStore> {
+    const unlock = dataDir.startsWith('memory://') ? () => {} : lockDataDir(dataDir);
+    return PgliteStore.create(dataDir, opts).then(
+      (store) => {
+        store.unlock = unlock;
+        return store;
+      },
+      (err: unknown) => {
+        unlock();
+        throw err;
+      },
+    );
+  }
+
+  private static async create(dataDir: string, opts: { outbox?: OutboxDestinations }): Promise<PgliteStore> {
     if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
     const db = await PGlite.create(dataDir.startsWith('memory://') ? undefined : dataDir);
     await db.exec("SET TIME ZONE 'UTC'");
@@ -61,6 +80,10 @@ export class PgliteStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.db.close();
+    try {
+      await this.db.close();
+    } finally {
+      this.unlock();
+    }
   }
 }

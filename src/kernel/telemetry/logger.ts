@@ -1,5 +1,6 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { serializeError } from './error-serializer.js';
+import { type PrettyOptions, prettyDestination } from './pretty.js';
 import { censor, redactPaths } from './redaction.js';
 
 export type { Logger };
@@ -9,6 +10,11 @@ export interface LoggerOptions {
   name?: string;
   /** Where lines go (tests pass a stream to read them back). Default stdout. */
   destination?: DestinationStream;
+  /**
+   * Readable lines instead of JSON (pretty.ts), written to `destination` or stdout: for a person at a terminal
+   * (`carebridge start` in development); JSON stays the default everywhere else.
+   */
+  pretty?: PrettyOptions;
 }
 
 /**
@@ -27,6 +33,6 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       formatters: { level: (label) => ({ level: label }) },
       serializers: { err: serializeError },
     },
-    opts.destination,
+    opts.pretty ? prettyDestination(opts.destination ?? process.stdout, opts.pretty) : opts.destination,
   );
 }

@@ -1,5 +1,6 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { isProcessAlive } from '../../kernel/store/index.js';
 
 /**
  * Where the development sandboxes keep their state: `<dataDir>/sandbox/<name>.json`, beside the embedded store,
@@ -31,15 +32,6 @@ export class SandboxStateDirBusyError extends Error {
 /** Folders this process holds, with how many sandboxes use each (payments and notifications share one). */
 const held = new Map<string, number>();
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * The pid of the live process holding `dir` (this one included), if any; a lock left by a crashed process
  * does not count.
@@ -53,7 +45,7 @@ export function stateDirOwner(dir: string): number | undefined {
     return undefined;
   }
   if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
-  return isAlive(pid) ? pid : undefined;
+  return isProcessAlive(pid) ? pid : undefined;
 }
 
 /**
