@@ -1,4 +1,4 @@
-import { ulid } from 'ulid';
+import { newUlid } from '../ids/index.js';
 import type { Queryable } from './store.js';
 
 /**
@@ -55,7 +55,7 @@ export async function enqueue(tx: Queryable, msgs: OutboxMessage | OutboxMessage
     if (!m.destination?.includes(':')) {
       throw new RangeError(`outbox destination "${m.destination}" must be "<transport>:<name>"`);
     }
-    const id = m.id ?? ulid();
+    const id = m.id ?? newUlid();
     ids.push(id);
     const n = params.length;
     values.push(`($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}::jsonb, $${n + 5}::jsonb)`);
