@@ -8,6 +8,7 @@ import { doctor } from './doctor.js';
 import { MIGRATIONS } from './migrations.js';
 import { createRuntime } from './runtime.js';
 import { describeReset, resetSandboxes } from './sandbox-reset.js';
+import { runSandboxCommand } from './sandbox-serve.js';
 
 const USAGE = `Usage: carebridge <command>
 
@@ -20,6 +21,9 @@ Commands:
              required dependency is down)
   doctor --json
              the same report as JSON (the /health/ready shape, with latencyMs)
+  sandbox <payments|users|notifications> [--port <n>] [--host <address>] [--state-dir <folder>]
+             run ONE sandbox as this process, on its own port (production-like setups and tests); prints its
+             address and the settings that point the gateway at it
   sandbox reset
              forget every sandbox's saved records and the ledger rows that mirror them (not in
              production; stop the gateway first, or POST /_sandbox/reset to a running sandbox)
@@ -36,8 +40,8 @@ async function main(argv: string[]): Promise<number> {
     return command === undefined ? 2 : 0;
   }
   if (command === 'sandbox') {
-    if (rest[0] !== 'reset' || rest.length > 1)
-      throw new UsageError('carebridge sandbox: the only subcommand is "reset" (carebridge sandbox reset)');
+    if (rest[0] !== 'reset') return runSandboxCommand(loadConfig(), rest, process.stdout);
+    if (rest.length > 1) throw new UsageError('carebridge sandbox reset: unexpected argument');
     process.stdout.write(`${describeReset(await resetSandboxes(loadConfig()))}\n`);
     return 0;
   }
