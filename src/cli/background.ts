@@ -22,8 +22,8 @@ export interface Background {
 }
 
 /**
- * The instance's background workers: the outbox relay (with the transports components provide) and the job
- * runner (with their handlers and the kernel's own). Both claim rows with SKIP LOCKED, so every instance runs
+ * The instance's background workers: the outbox relay (with the transports components provide), the job
+ * runner (with their handlers and the kernel's own) and the readiness report's refresh. Both claim rows with SKIP LOCKED, so every instance runs
  * them and none does the same work twice.
  */
 export async function startBackground(opts: {
@@ -49,10 +49,13 @@ export async function startBackground(opts: {
   const relay = startOutboxRelay({ store, transports: opts.transports, logger, metrics, health, config });
   const jobs = new JobRunner({ store, handlers, logger, metrics, health });
   jobs.start();
+  // /health/ready serves this report; probes never trigger a check themselves.
+  health.startRefreshing();
   return {
     relay,
     jobs,
     async stop() {
+      health.stopRefreshing();
       await Promise.all([relay.stop(), jobs.stop()]);
     },
   };

@@ -15,6 +15,9 @@ Commands:
              required dependency is down)
   doctor --json
              the same report as JSON (the /health/ready shape, with latencyMs)
+  sandbox <payments|users|notifications> [--port <n>] [--host <address>] [--state-dir <folder>]
+             run ONE sandbox as this process, on its own port (production-like setups and tests); prints its
+             address and the settings that point the gateway at it
   sandbox reset
              forget every sandbox's saved records and the ledger rows that mirror them (not in
              production; stop the gateway first, or POST /_sandbox/reset to a running sandbox)
@@ -31,8 +34,12 @@ async function main(argv: string[]): Promise<number> {
     return command === undefined ? 2 : 0;
   }
   if (command === 'sandbox') {
-    if (rest[0] !== 'reset' || rest.length > 1)
-      throw new UsageError('carebridge sandbox: the only subcommand is "reset" (carebridge sandbox reset)');
+    if (rest[0] !== 'reset') {
+      const { runSandboxCommand } = await import('./sandbox-serve.js');
+      const { loadConfig } = await import('./config.js');
+      return runSandboxCommand(loadConfig(), rest, process.stdout);
+    }
+    if (rest.length > 1) throw new UsageError('carebridge sandbox reset: unexpected argument');
     const { describeReset, resetSandboxes } = await import('./sandbox-reset.js');
     const { loadConfig } = await import('./config.js');
     process.stdout.write(`${describeReset(await resetSandboxes(loadConfig()))}\n`);

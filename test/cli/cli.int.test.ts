@@ -71,7 +71,7 @@ describe('carebridge CLI', () => {
       expect(existsSync(`${dir}/sandbox/payments.json`)).toBe(false);
       const usage = await runCli(['sandbox'], base);
       expect(usage.code).toBe(2);
-      expect(usage.stderr).toMatch(/carebridge sandbox reset/);
+      expect(usage.stderr).toMatch(/carebridge sandbox <payments\|users\|notifications>.*sandbox reset/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

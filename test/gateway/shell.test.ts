@@ -57,6 +57,37 @@ describe('gateway shell', () => {
     gw.deps.health.unregister('store');
   });
 
+  it('answers readiness from the background report: many calls run no check of their own', async () => {
+    let checks = 0;
+    gw.deps.health.register({
+      name: 'processor',
+      required: false,
+      target: 'http://127.0.0.1:43210',
+      check: () => {
+        checks++;
+        return { status: 'up', detail: 'sandbox' };
+      },
+    });
+    // One round now; the next one an hour away, so every call below is answered from the first.
+    gw.deps.health.startRefreshing({ intervalMs: 3_600_000 });
+    try {
+      for (let i = 0; i < 200; i++) {
+        const ready = await gw.app.inject({ url: '/health/ready' });
+        expect(ready.statusCode).toBe(200);
+        expect(ready.json().checks.processor).toEqual({
+          status: 'up',
+          target: 'http://127.0.0.1:43210',
+          detail: 'sandbox',
+          required: false,
+        });
+      }
+      expect(checks).toBe(1);
+    } finally {
+      gw.deps.health.stopRefreshing();
+      gw.deps.health.unregister('processor');
+    }
+  });
+
   it('answers 503 from readiness when a required dependency is down, with its credentials masked', async () => {
     gw.deps.health.register({
       name: 'broker',

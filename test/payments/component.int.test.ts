@@ -71,4 +71,27 @@ describe('payments component (PAYMENTS_BASE_URL=sandbox)', () => {
       ]),
     );
   });
+
+  it('probes the processor for readiness on its health endpoint, never a business one', async () => {
+    const faults = (body: unknown) =>
+      fetch(`${handle.sandbox!.url}/_sandbox/faults`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    try {
+      // Listing charges refused: readiness does not notice, it never lists charges.
+      await faults({ faults: [{ method: 'GET', path: '/api/v1/charges*', action: 'error', status: 401 }] });
+      await expect(handle.integration.ping()).resolves.toBeUndefined();
+      await faults({
+        replace: true,
+        faults: [{ method: 'GET', path: '/api/v1/health', action: 'error', status: 401 }],
+      });
+      await expect(handle.integration.ping()).rejects.toMatchObject({
+        code: 'PAYMENTS_AUTHENTICATION_FAILED',
+      });
+    } finally {
+      await fetch(`${handle.sandbox!.url}/_sandbox/faults`, { method: 'DELETE' });
+    }
+  });
 });

@@ -13,7 +13,7 @@ import type { Config } from '../config.js';
 import type { Component, RuntimeContext } from './component.js';
 
 /** The test profile hashes the seeded passwords cheaply so every test runtime starts fast. */
-const TEST_SCRYPT_COST = { N: 1024, r: 8, p: 1 };
+export const TEST_SCRYPT_COST = { N: 1024, r: 8, p: 1 };
 
 function tlsFrom(config: Config): UsersTlsOptions | false {
   if (!config.usersTls) {

@@ -34,8 +34,34 @@ function withoutDetails(report: ReadinessReport): ReadinessReport {
   return { status: report.status, checks };
 }
 
+const readySchema = z.object({
+  status: z.enum(['up', 'down', 'degraded']),
+  checks: z.record(z.string(), checkSchema),
+});
+
+/**
+ * The two JSON bodies of one report (with and without details), made once per report rather than once per
+ * call: the report changes about once a second, probes may call many times a second. Same shape as the
+ * response schema's serializer gives (it drops `latencyMs` and `pending`).
+ */
+class ReadyBodies {
+  private report: ReadinessReport | undefined;
+  private full = '';
+  private bare = '';
+
+  for(report: ReadinessReport, details: boolean): string {
+    if (report !== this.report) {
+      this.full = JSON.stringify(readySchema.parse(report));
+      this.bare = JSON.stringify(readySchema.parse(withoutDetails(report)));
+      this.report = report;
+    }
+    return details ? this.full : this.bare;
+  }
+}
+
 /** Liveness, readiness and metrics: unauthenticated, outside /v1, for probes and scrapers. */
 export function registerSystemRoutes(app: App, deps: GatewayDeps): void {
+  const bodies = new ReadyBodies();
   app.get(
     '/health/live',
     {
@@ -65,11 +91,11 @@ export function registerSystemRoutes(app: App, deps: GatewayDeps): void {
       },
     },
     async (request, reply) => {
-      const full = await deps.health.report();
-      const report = (await showsDetails(request, deps)) ? full : withoutDetails(full);
-      reply.header('Cache-Control', 'no-store');
-      if (report.status === 'down') return reply.status(503).send(report as never);
-      return report as never;
+      // The background-refreshed report: no dependency is called for this request (kernel/telemetry/health.ts).
+      const report = await deps.health.current();
+      const body = bodies.for(report, await showsDetails(request, deps));
+      reply.header('Cache-Control', 'no-store').type('application/json; charset=utf-8');
+      return reply.status(report.status === 'down' ? 503 : 200).send(body as never);
     },
   );
 

@@ -1,6 +1,6 @@
-import { ulid } from 'ulid';
 import type { z } from 'zod';
 import { firstIssue } from '../../kernel/errors/index.js';
+import { newId } from '../../kernel/ids/index.js';
 import { enqueue, type OutboxRecord, type Queryable } from '../../kernel/store/index.js';
 import { notificationErrors } from './errors.js';
 import {
@@ -138,7 +138,7 @@ export async function enqueueNotification(
   opts: EnqueueOptions = {},
 ): Promise<EnqueueResult> {
   const { content, recipient, template } = buildContent(input);
-  const id = opts.id ?? `ntf_${ulid()}`;
+  const id = opts.id ?? newId('ntf');
   const now = (opts.now ?? new Date()).toISOString();
   const correlationId = opts.correlationId ?? id;
   const inserted = await tx.query(

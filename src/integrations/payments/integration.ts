@@ -184,13 +184,12 @@ export class PaymentIntegration {
     return this.subscriptions.refreshReported(ref);
   }
 
-  /** A cheap signed read for /health/ready: the processor answers and accepts our credentials. */
+  /**
+   * For the readiness refresh: the processor's signed health endpoint answers, so it is reachable and accepts
+   * our credentials. Never a business endpoint (an earlier version listed charges on every probe).
+   */
   async ping(): Promise<void> {
-    const r = await this.client.call('health', {
-      method: 'GET',
-      path: '/api/v1/charges',
-      query: { limit: 1 },
-    });
+    const r = await this.client.call('health', { method: 'GET', path: '/api/v1/health' });
     if (!r.ok) throw toCareBridgeError(r.answer);
   }
 

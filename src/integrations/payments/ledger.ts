@@ -1,12 +1,11 @@
-import { monotonicFactory } from 'ulid';
+import { newId } from '../../kernel/ids/index.js';
 import type { Queryable, Store } from '../../kernel/store/index.js';
 import { rowWhere } from './ledger-rows.js';
 import { announcePaymentSucceeded, announceRefundSucceeded } from './side-effects.js';
 import type { Page, Payment, PaymentStatus, ProviderCharge, ProviderRefund, Refund } from './types.js';
 
-const ulid = monotonicFactory();
-export const newPaymentId = () => `pay_${ulid()}`;
-export const newRefundId = () => `re_${ulid()}`;
+export const newPaymentId = () => newId('pay');
+export const newRefundId = () => newId('re');
 
 /** Forward-only: an older or duplicate event never moves a payment back (out-of-order webhooks). */
 const RANK: Record<PaymentStatus, number> = {

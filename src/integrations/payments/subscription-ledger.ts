@@ -1,4 +1,4 @@
-import { monotonicFactory } from 'ulid';
+import { newId } from '../../kernel/ids/index.js';
 import type { Store } from '../../kernel/store/index.js';
 import { rowWhere } from './ledger-rows.js';
 import {
@@ -7,8 +7,6 @@ import {
   type Subscription,
   type SubscriptionStatus,
 } from './types.js';
-
-const ulid = monotonicFactory();
 
 interface Row {
   id: string;
@@ -86,7 +84,7 @@ export class SubscriptionLedger {
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, 'processing', $9, $10, $10)
        ON CONFLICT (provider_idempotency_key) DO NOTHING RETURNING *`,
       [
-        `sub_${ulid()}`,
+        newId('sub'),
         s.providerIdempotencyKey,
         s.requestHash,
         s.customerId,

@@ -1,5 +1,5 @@
-import { ulid } from 'ulid';
 import { isCareBridgeError } from '../errors/index.js';
+import { newId } from '../ids/index.js';
 import type { HealthRegistry, Logger, Metrics } from '../telemetry/index.js';
 import { PollingLoop } from './polling-loop.js';
 import type { Queryable, Store } from './store.js';
@@ -43,7 +43,7 @@ export type JobHandler = (
 
 /** Schedules a job (inside the caller's transaction when given one). With a live dedupe key, returns the existing job. */
 export async function scheduleJob(q: Queryable, spec: JobSpec): Promise<{ id: string; created: boolean }> {
-  const id = spec.id ?? `job_${ulid()}`;
+  const id = spec.id ?? newId('job');
   const runAt = spec.runAt ?? new Date(Date.now() + (spec.delayMs ?? 0));
   const { rows } = await q.query<{ id: string }>(
     `INSERT INTO jobs (id, kind, payload, run_at, max_attempts, dedupe_key) VALUES ($1, $2, $3::jsonb, $4, $5, $6)

@@ -1,5 +1,5 @@
-import { ulid } from 'ulid';
 import { errors } from '../errors/index.js';
+import { newUlid } from '../ids/index.js';
 import type { Queryable } from './store.js';
 
 /**
@@ -85,7 +85,10 @@ export async function enqueue(
   const values: string[] = [];
   const params: unknown[] = [];
   for (const m of list) {
-    const id = m.id ?? ulid();
+    if (!m.destination?.includes(':')) {
+      throw new RangeError(`outbox destination "${m.destination}" must be "<transport>:<name>"`);
+    }
+    const id = m.id ?? newUlid();
     ids.push(id);
     const n = params.length;
     values.push(`($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}::jsonb, $${n + 5}::jsonb)`);

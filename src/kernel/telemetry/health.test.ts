@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { HealthRegistry } from './health.js';
+import { type CheckResult, HealthRegistry } from './health.js';
 
 describe('readiness report', () => {
   it('shows each target with only its credentials masked', async () => {
@@ -93,5 +93,78 @@ describe('settled report (carebridge doctor)', () => {
     });
     const report = await health.report();
     expect(report.checks.slow?.latencyMs).toBeGreaterThanOrEqual(25);
+  });
+});
+
+describe('readiness refreshed in the background', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  function counting(status: () => CheckResult['status']) {
+    const calls = { n: 0 };
+    return {
+      calls,
+      check: {
+        name: 'store',
+        required: true,
+        target: 'pglite:memory',
+        check: () => {
+          calls.n++;
+          return { status: status() };
+        },
+      },
+    };
+  }
+
+  it('answers any number of calls from the last round: checks run once per interval, not once per call', async () => {
+    vi.useFakeTimers();
+    const health = new HealthRegistry();
+    let status: CheckResult['status'] = 'up';
+    const { calls, check } = counting(() => status);
+    health.register(check);
+    health.startRefreshing({ intervalMs: 1_000 });
+    expect((await health.current()).status).toBe('up');
+    for (let i = 0; i < 1_000; i++) await health.current();
+    expect(calls.n).toBe(1);
+
+    status = 'down';
+    expect((await health.current()).status).toBe('up'); // until the next round
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect((await health.current()).status).toBe('down');
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(calls.n).toBe(4);
+    health.stopRefreshing();
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(calls.n).toBe(4);
+  });
+
+  it('lists a check registered after the last round at once, in a round of its own', async () => {
+    vi.useFakeTimers();
+    const health = new HealthRegistry();
+    health.register(counting(() => 'up').check);
+    health.startRefreshing({ intervalMs: 60_000 });
+    await health.current();
+    health.register({
+      name: 'broker',
+      required: false,
+      target: 'amqp://x',
+      check: () => ({ status: 'down' }),
+    });
+    const report = await health.current();
+    expect(report.checks.broker?.status).toBe('down');
+    expect(report.status).toBe('degraded');
+    health.unregister('broker');
+    expect((await health.current()).checks.broker).toBeUndefined();
+    health.stopRefreshing();
+  });
+
+  it('without the background refresh, concurrent callers share one round', async () => {
+    const health = new HealthRegistry();
+    const { calls, check } = counting(() => 'up');
+    health.register(check);
+    const reports = await Promise.all(Array.from({ length: 50 }, () => health.current()));
+    expect(new Set(reports).size).toBe(1);
+    expect(calls.n).toBe(1);
   });
 });

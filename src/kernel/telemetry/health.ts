@@ -43,23 +43,101 @@ export interface ReadinessReport {
 
 const CHECK_TIMEOUT_MS = 2_000;
 
-/** Where every dependency registers how to tell whether it is usable. */
+/** How often the background refresh runs every check again (`startRefreshing`). */
+export const DEFAULT_READINESS_REFRESH_MS = 1_000;
+
+/**
+ * Where every dependency registers how to tell whether it is usable.
+ *
+ * Readiness is polled by every load balancer and probe, often many times a second per instance; were each poll
+ * to run the checks, the probes' rate would become load on the store, the user service and the processor (a
+ * signed request per poll). So the runtime calls `startRefreshing()` and `/health/ready` answers `current()`:
+ * the last report, refreshed in the background, at most `intervalMs` plus one round of checks (each bounded by
+ * 2 s) old — any rate of readiness calls costs no dependency call.
+ */
 export class HealthRegistry {
   private readonly checks = new Map<string, HealthCheck>();
+  /** Bumped by every register/unregister: a report made before that no longer lists the right checks. */
+  private generation = 0;
+  private latest: { report: ReadinessReport; generation: number } | undefined;
+  private inFlight: { promise: Promise<ReadinessReport>; generation: number } | undefined;
+  private refreshing = false;
+  private timer: NodeJS.Timeout | undefined;
 
   register(check: HealthCheck): void {
     if (this.checks.has(check.name)) throw new RangeError(`health check "${check.name}" registered twice`);
     this.checks.set(check.name, check);
+    this.generation++;
   }
 
   unregister(name: string): void {
-    this.checks.delete(name);
+    if (this.checks.delete(name)) this.generation++;
   }
 
   names(): string[] {
     return [...this.checks.keys()];
   }
 
+  /**
+   * Runs every check once now and keeps the answer as the current report. Callers arriving while a round runs
+   * share it (one round at a time per set of checks).
+   */
+  refresh(): Promise<ReadinessReport> {
+    const generation = this.generation;
+    if (this.inFlight?.generation === generation) return this.inFlight.promise;
+    const promise = this.report().then((report) => {
+      if (!this.latest || this.latest.generation <= generation) this.latest = { report, generation };
+      return report;
+    });
+    const entry = { promise, generation };
+    this.inFlight = entry;
+    const clear = () => {
+      if (this.inFlight === entry) this.inFlight = undefined;
+    };
+    promise.then(clear, clear);
+    return promise;
+  }
+
+  /**
+   * The report `/health/ready` serves. While the background refresh runs: the last report, without running a
+   * check (a report older than the last register/unregister waits for the round that includes it). Without
+   * it (a gateway built in a test): a round now, shared by concurrent callers.
+   */
+  current(): Promise<ReadinessReport> {
+    const latest = this.latest;
+    if (this.refreshing && latest && latest.generation === this.generation)
+      return Promise.resolve(latest.report);
+    return this.refresh();
+  }
+
+  /**
+   * Refreshes the current report now and then every `intervalMs` after the previous round ended (rounds never
+   * overlap; a hung check is cut at 2 s). The runtime starts it with the background workers and stops it first.
+   */
+  startRefreshing(opts: { intervalMs?: number } = {}): void {
+    const intervalMs = opts.intervalMs ?? DEFAULT_READINESS_REFRESH_MS;
+    if (!(intervalMs > 0)) throw new RangeError('intervalMs must be > 0');
+    if (this.refreshing) return;
+    this.refreshing = true;
+    const round = () => {
+      this.timer = undefined;
+      const next = () => {
+        if (!this.refreshing) return;
+        this.timer = setTimeout(round, intervalMs);
+        this.timer.unref();
+      };
+      this.refresh().then(next, next);
+    };
+    round();
+  }
+
+  stopRefreshing(): void {
+    this.refreshing = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Runs every check now and returns their answers (`carebridge doctor`, tests); readiness uses `current()`. */
   async report(): Promise<ReadinessReport> {
     const entries = await Promise.all(
       [...this.checks.values()].map(async (c) => {

@@ -3,6 +3,7 @@ export { FailureReporter, type FailureReporterOptions } from './failure-reporter
 export {
   type CheckReport,
   type CheckResult,
+  DEFAULT_READINESS_REFRESH_MS,
   type HealthCheck,
   HealthRegistry,
   type HealthStatus,

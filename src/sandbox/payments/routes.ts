@@ -225,6 +225,10 @@ export function registerPaymentRoutes(app: FastifyInstance, deps: RouteDeps): vo
   const { engine, billing } = deps;
   const state = engine.state;
 
+  // What readiness probes call instead of a business endpoint: signed like every /api route (an answer proves
+  // the address and the credentials), it reads no records and never counts against the caller's data.
+  app.get('/api/v1/health', async () => ({ object: 'health', status: 'ok' }));
+
   app.post('/api/v1/charges', (req, reply) =>
     idempotentPost(deps, req, reply, chargeBody, (p) => engine.createCharge(p)),
   );

@@ -1,4 +1,4 @@
-import { ulid } from 'ulid';
+import { newId } from '../../kernel/ids/index.js';
 import type { Queryable, Store } from '../../kernel/store/index.js';
 import { audit } from '../../kernel/store/index.js';
 import type { RoleDefinition } from './roles.js';
@@ -59,7 +59,7 @@ export class UsersRepository {
     username: string,
     passwordHash: string,
     roles: string[],
-    id = `usr_${ulid()}`,
+    id = newId('usr'),
   ): Promise<UserRow> {
     return this.store.transaction(async (tx) => {
       const { rows } = await tx.query<RawUser>(

@@ -1,0 +1,1 @@
+export { newId, newUlid, pooledRandom } from './ulid.js';
