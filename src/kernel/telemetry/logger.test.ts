@@ -102,6 +102,19 @@ describe('logger redaction', () => {
     expect(JSON.stringify(lines)).not.toContain('hunter2');
   });
 
+  it('leaves the logged object itself untouched, and redacts what an object serializes to', () => {
+    const { lines, logger } = capture();
+    const logged = { user: { email: 'c@example.test', id: 'usr_1' }, list: [{ phone: '+15555550101' }] };
+    const withToJSON = { toJSON: () => ({ password: 'hunter3', kept: 1 }) };
+    logger.info({ ...logged, withToJSON });
+    expect(logged.user.email).toBe('c@example.test');
+    expect(lines[0]).toMatchObject({
+      user: { email: '[REDACTED]', id: 'usr_1' },
+      list: [{ phone: '[REDACTED]' }],
+      withToJSON: { password: '[REDACTED]', kept: 1 },
+    });
+  });
+
   it('keeps child bindings such as the request id', () => {
     const { lines, logger } = capture();
     logger.child({ requestId: 'req-1' }).warn({ email: 'b@example.test' }, 'x');

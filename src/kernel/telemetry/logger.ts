@@ -1,7 +1,7 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { serializeError } from './error-serializer.js';
 import { type PrettyOptions, prettyDestination } from './pretty.js';
-import { censor, redactPaths } from './redaction.js';
+import { redactLogObject } from './redaction.js';
 
 export type { Logger };
 
@@ -27,11 +27,16 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     {
       level: opts.level ?? 'info',
       name: opts.name ?? 'carebridge',
-      redact: { paths: redactPaths(), censor },
       base: { service: 'carebridge' },
       timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
-      serializers: { err: serializeError },
+      // Redaction in one walk per line (redaction.ts), on the logged object, the child bindings and the
+      // serialized error, instead of pino's path-based `redact` (~130 µs a line with our key list).
+      formatters: {
+        level: (label) => ({ level: label }),
+        log: (obj) => redactLogObject(obj),
+        bindings: (bindings) => redactLogObject(bindings),
+      },
+      serializers: { err: (err: unknown) => redactLogObject(serializeError(err), 1, ['err']) },
     },
     opts.pretty ? prettyDestination(opts.destination ?? process.stdout, opts.pretty) : opts.destination,
   );

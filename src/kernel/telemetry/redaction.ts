@@ -103,7 +103,54 @@ export function censor(value: unknown, path: string[]): unknown {
   return CENSOR;
 }
 
-/** pino `redact.paths` for REDACTED_KEYS and ADDRESS_KEYS at depths 0–3 (pino's wildcard matches one level). */
+const REDACTED = new Set([...REDACTED_KEYS, ...ADDRESS_KEYS]);
+/** Keys are matched on the log object's first four levels (0 = its own keys), as the key list says. */
+const DEEPEST_LEVEL = 3;
+
+/**
+ * `value` with every REDACTED_KEYS / ADDRESS_KEYS entry on levels `level`–3 replaced by `censor`, copying only the
+ * objects it changes (the caller's object is never touched). An error under `err` at the top is left to the error
+ * serializer, whose output goes through here in turn (logger.ts). Objects with `toJSON` are redacted as what they
+ * serialize to.
+ *
+ * One walk over what is logged: pino's own path redaction with these keys as wildcard paths (288 of them) ran every
+ * top-level value through all of them, ~130 µs per log line — more than the rest of a gateway read (issue #14).
+ */
+export function redactLogObject<T>(value: T, level = 0, path: readonly string[] = []): T {
+  if (value === null || typeof value !== 'object') return value;
+  let source: object = value;
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === 'function') {
+    const serialized = toJSON.call(value);
+    if (serialized === null || typeof serialized !== 'object') return value;
+    source = serialized;
+  }
+  const isArray = Array.isArray(source);
+  let out: Record<string, unknown> | unknown[] | undefined;
+  for (const key of Object.keys(source)) {
+    const v = (source as Record<string, unknown>)[key];
+    let next = v;
+    if (!isArray && REDACTED.has(key)) next = censor(v, [...path, key]);
+    else if (
+      level < DEEPEST_LEVEL &&
+      v !== null &&
+      typeof v === 'object' &&
+      !(level === 0 && key === 'err' && v instanceof Error)
+    )
+      next = redactLogObject(v, level + 1, [...path, key]);
+    if (next !== v) {
+      out ??= isArray ? [...(source as unknown[])] : { ...source };
+      (out as Record<string, unknown>)[key] = next;
+    }
+  }
+  return (out ?? (source === value ? value : source)) as T;
+}
+
+/**
+ * pino `redact.paths` for REDACTED_KEYS and ADDRESS_KEYS at depths 0–3 (pino's wildcard matches one level). The
+ * logger no longer uses them (`redactLogObject` does the same in one walk); kept for callers that configure pino
+ * themselves.
+ */
 export function redactPaths(
   keys: readonly string[] = [...new Set([...REDACTED_KEYS, ...ADDRESS_KEYS])],
 ): string[] {
