@@ -20,9 +20,9 @@ import { AUDIENCE, DEV_PASSWORD, ISSUER, startUsersHarness, type UsersHarness } 
  */
 const EXPECTED = {
   'GET /v1/payments/{id}': 1,
-  // Idempotency claim, ledger row, its re-read before the charge, then one transaction for the answer
-  // (BEGIN, lock, update, metric outbox row, COMMIT) and the stored answer.
-  'POST /v1/payments': 9,
+  // Idempotency claim, ledger row (the charge is sent from the row just written, not a re-read), then one
+  // transaction for the answer (BEGIN, lock, update, metric outbox row, COMMIT) and the stored answer.
+  'POST /v1/payments': 8,
   // Idempotency claim, one transaction (BEGIN, notification row, outbox row, COMMIT), the row read back for the
   // answer, the stored answer.
   'POST /v1/notifications/email': 7,

@@ -81,11 +81,15 @@ describe('payments component (PAYMENTS_BASE_URL=sandbox)', () => {
       });
     try {
       // Listing charges refused: readiness does not notice, it never lists charges.
-      await faults({ faults: [{ method: 'GET', path: '/api/v1/charges*', action: 'error', status: 401 }] });
+      // `probability: 1` (a rule without count fires once): the background readiness refresh pings every second
+      // and must not use the fault up before this test's own call.
+      await faults({
+        faults: [{ method: 'GET', path: '/api/v1/charges*', action: 'error', status: 401, probability: 1 }],
+      });
       await expect(handle.integration.ping()).resolves.toBeUndefined();
       await faults({
         replace: true,
-        faults: [{ method: 'GET', path: '/api/v1/health', action: 'error', status: 401 }],
+        faults: [{ method: 'GET', path: '/api/v1/health', action: 'error', status: 401, probability: 1 }],
       });
       await expect(handle.integration.ping()).rejects.toMatchObject({
         code: 'PAYMENTS_AUTHENTICATION_FAILED',
