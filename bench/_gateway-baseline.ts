@@ -12,7 +12,12 @@
  * Started by bench/gateway.ts as its own process:
  *   BASELINE_PORT, BASELINE_DATABASE_URL (Postgres) or BASELINE_DATA_DIR (PGlite),
  *   BASELINE_SANDBOX_URL (a payments sandbox process) or nothing (one in this process, as `npm start` has),
- *   BASELINE_API_KEY / BASELINE_API_SECRET (the sandbox's credentials).
+ *   BASELINE_API_KEY / BASELINE_API_SECRET (the sandbox's credentials), BASELINE_WEBHOOK_SECRET.
+ *
+ * Webhooks: the processor sends one per charge and refund, and the gateway receives and applies each (INSERT the
+ * event, then in the background read it back, lock the payment in a transaction, mark it processed). The baseline
+ * receives its own sandbox's webhooks on `/webhooks/payments` and does the same statements, so both sides absorb
+ * the same processor traffic.
  */
 import { createHash } from 'node:crypto';
 import Fastify from 'fastify';
@@ -20,7 +25,7 @@ import { Pool } from 'undici';
 import { MIGRATIONS } from '../src/cli/migrations.js';
 import { newId, newUlid } from '../src/kernel/ids/index.js';
 import { migrate, openStore, type Queryable } from '../src/kernel/store/index.js';
-import { signV1 } from '../src/protocols/signing/index.js';
+import { signV1, verifyWebhookSignature } from '../src/protocols/signing/index.js';
 import { createPaymentsSandbox } from '../src/sandbox/payments/index.js';
 
 const env = process.env;
@@ -33,8 +38,15 @@ const store = await openStore({
 });
 await migrate(store, MIGRATIONS);
 
+const webhookSecrets = [env.BASELINE_WEBHOOK_SECRET ?? 'whsec_carebridge_dev_1'];
+let ownUrl: string | undefined;
 let sandboxUrl = env.BASELINE_SANDBOX_URL;
-const sandbox = sandboxUrl ? undefined : await createPaymentsSandbox({ apiKeys: [{ apiKey, secrets }] });
+const sandbox = sandboxUrl
+  ? undefined
+  : await createPaymentsSandbox({
+      apiKeys: [{ apiKey, secrets }],
+      webhookEndpoints: [{ url: () => ownUrl && `${ownUrl}/webhooks/payments`, secrets: webhookSecrets }],
+    });
 if (sandbox) sandboxUrl = await sandbox.listen();
 const processor = new Pool(sandboxUrl!, { connections: 32 });
 
@@ -263,6 +275,60 @@ app.post('/v1/notifications/email', async (req, reply) => {
   return reply.code(202).send({ id, status: 'accepted' });
 });
 
+// The same statements as PaymentWebhookProcessor.receive, then (in the background) .process for a charge or
+// refund the ledger already has in that state: read the event back, lock the row, mark the event processed.
+app.register(async (scoped) => {
+  scoped.removeContentTypeParser('application/json');
+  scoped.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) =>
+    done(null, body),
+  );
+  scoped.post('/webhooks/payments', async (req, reply) => {
+    const raw = req.body as string;
+    const header = req.headers['webhook-signature'] as string | undefined;
+    const verified = verifyWebhookSignature(raw, header, {
+      secrets: webhookSecrets,
+      nowSeconds: Math.floor(Date.now() / 1000),
+    });
+    if (!verified.ok) return reply.code(401).send({ code: 'PAYMENTS_WEBHOOK_SIGNATURE_INVALID' });
+    const event = JSON.parse(raw) as {
+      id: string;
+      type: string;
+      data: { object: { metadata?: Record<string, string> } };
+    };
+    const ins = await store.query(
+      'INSERT INTO webhook_events (provider, event_id, event_type, raw_body) VALUES ($1, $2, $3, $4) ON CONFLICT (provider, event_id) DO NOTHING',
+      ['payments', event.id, event.type, raw],
+    );
+    void applyEvent(event.id).catch(() => {});
+    return { received: true, duplicate: ins.rowCount === 0 };
+  });
+});
+
+async function applyEvent(eventId: string): Promise<void> {
+  const { rows } = await store.query<{ raw_body: string; processed_at: Date | null }>(
+    'SELECT raw_body, processed_at FROM webhook_events WHERE provider = $1 AND event_id = $2',
+    ['payments', eventId],
+  );
+  const row = rows[0];
+  if (!row || row.processed_at) return;
+  const event = JSON.parse(row.raw_body) as {
+    type: string;
+    data: { object: { metadata?: Record<string, string> } };
+  };
+  const meta = event.data.object.metadata ?? {};
+  const id = event.type.startsWith('refund.') ? meta.carebridge_refund_id : meta.carebridge_payment_id;
+  if (id) {
+    const table = event.type.startsWith('refund.') ? 'payment_refunds' : 'payments';
+    await store.transaction(async (tx) => {
+      await tx.query(`SELECT * FROM ${table} WHERE id = $1 FOR UPDATE`, [id]);
+    });
+  }
+  await store.query(
+    'UPDATE webhook_events SET processed_at = now(), attempts = attempts + 1, last_error = NULL WHERE provider = $1 AND event_id = $2',
+    ['payments', eventId],
+  );
+}
+
 // The gateway answers a permission check from its decision cache in steady state: no I/O to mirror.
 app.post('/v1/permissions/check', async (req) => {
   const body = req.body as { permissions: string[] };
@@ -273,6 +339,7 @@ app.post('/v1/permissions/check', async (req) => {
 });
 
 const url = await app.listen({ port: Number(env.BASELINE_PORT ?? 0), host: '127.0.0.1' });
+ownUrl = url;
 process.stdout.write(`baseline listening on ${url}\n`);
 
 const stop = async () => {

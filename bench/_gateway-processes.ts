@@ -99,6 +99,45 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Every descendant of `pid` (itself included), from `ps`. */
+function tree(pid: number): number[] {
+  const rows = execFileSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/).map(Number) as [number, number]);
+  const pids = new Set([pid]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [p, pp] of rows)
+      if (pids.has(pp) && !pids.has(p)) {
+        pids.add(p);
+        grew = true;
+      }
+  }
+  return [...pids];
+}
+
+const TICKS_PER_SECOND = 100;
+
+/** CPU time (user + system, all threads) the processes have used so far, in ms; gone ones count 0. */
+export function cpuMs(pids: readonly number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      // Fields after the command name (which may hold spaces, hence the last ')'): utime is the 12th, stime 13th.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {}
+  }
+  return (ticks * 1000) / TICKS_PER_SECOND;
+}
+
+/** A process and its descendants (npm start: npm → sh → tsx → node). */
+export function processTree(pid: number): number[] {
+  return tree(pid);
+}
+
 /** Resident memory of a process and all its descendants, in MB. */
 export function treeRssMb(pid: number): number {
   const rows = execFileSync('ps', ['-e', '-o', 'pid=,ppid=,rss='], { encoding: 'utf8' })

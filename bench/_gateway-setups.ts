@@ -14,6 +14,7 @@ import {
   freePort,
   launch,
   type Proc,
+  processTree,
   ROOT,
   sleep,
   treeRssMb,
@@ -57,6 +58,8 @@ export interface Running {
   idleRssMb: { ours: number; baseline: number };
   /** With BENCH_CPU_PROF: where each side's `node --cpu-prof` writes (production-like only). */
   profileDirs?: { ours: string; baseline: string };
+  /** Each side's processes by part (gateway, sandboxes, its Postgres backends), for CPU time per request. */
+  parts(): Promise<Record<'ours' | 'baseline', Record<string, number[]>>>;
 }
 
 export interface Ledger {
@@ -102,10 +105,15 @@ const COMMON_ENV = {
   CAREBRIDGE_PRINCIPAL_RATE_LIMIT_PER_MINUTE: '1000000',
   PAYMENTS_API_KEY: 'pk_test_bench',
   PAYMENTS_API_SECRETS: 'sk_test_carebridge_bench_1',
+  PAYMENTS_WEBHOOK_SECRETS: 'whsec_carebridge_bench_1',
 };
 
-async function startBaseline(dir: string, extra: Record<string, string>): Promise<Side & { proc: Proc }> {
-  const port = await freePort();
+async function startBaseline(
+  dir: string,
+  extra: Record<string, string>,
+  port?: number,
+): Promise<Side & { proc: Proc }> {
+  port ??= await freePort();
   const log = path.join(dir, 'baseline.log');
   const proc = launch(
     'baseline',
@@ -120,6 +128,7 @@ async function startBaseline(dir: string, extra: Record<string, string>): Promis
       BASELINE_PORT: String(port),
       BASELINE_API_KEY: COMMON_ENV.PAYMENTS_API_KEY,
       BASELINE_API_SECRET: COMMON_ENV.PAYMENTS_API_SECRETS,
+      BASELINE_WEBHOOK_SECRET: COMMON_ENV.PAYMENTS_WEBHOOK_SECRETS,
       ...extra,
     },
     log,
@@ -148,7 +157,10 @@ export async function productionLike(dir: string): Promise<Running> {
     const pay = cli('sandbox-payments', ['sandbox', 'payments'], {
       PAYMENTS_WEBHOOK_URL: `${gatewayUrl}/webhooks/payments`,
     });
-    const payBase = cli('sandbox-payments-baseline', ['sandbox', 'payments']);
+    const baselinePort = await freePort();
+    const payBase = cli('sandbox-payments-baseline', ['sandbox', 'payments'], {
+      PAYMENTS_WEBHOOK_URL: `http://127.0.0.1:${baselinePort}/webhooks/payments`,
+    });
     const users = cli('sandbox-users', ['sandbox', 'users']);
     const notes = cli('sandbox-notifications', ['sandbox', 'notifications'], { RABBITMQ_URL: mq.url });
     const sandboxUrl = await waitForLine(pay.log, /listening on (\S+)/, pay.p);
@@ -176,10 +188,11 @@ export async function productionLike(dir: string): Promise<Running> {
     );
     procs.push(gateway);
     await waitReady(gatewayUrl, gateway);
-    const base = await startBaseline(dir, {
-      BASELINE_DATABASE_URL: dbUrl(`${db}_base`),
-      BASELINE_SANDBOX_URL: baseSandboxUrl,
-    });
+    const base = await startBaseline(
+      dir,
+      { BASELINE_DATABASE_URL: dbUrl(`${db}_base`), BASELINE_SANDBOX_URL: baseSandboxUrl },
+      baselinePort,
+    );
     procs.push(base.proc);
     const ours: Side = {
       name: 'ours',
@@ -209,6 +222,29 @@ export async function productionLike(dir: string): Promise<Running> {
         } finally {
           await c.end();
         }
+      },
+      parts: async () => {
+        const backends = await admin((c) =>
+          c.query<{ pid: number; datname: string }>(
+            'SELECT pid, datname FROM pg_stat_activity WHERE datname = ANY($1)',
+            [[db, `${db}_base`]],
+          ),
+        );
+        const postgres = (name: string) => backends.rows.filter((r) => r.datname === name).map((r) => r.pid);
+        return {
+          ours: {
+            gateway: [gateway.child.pid!],
+            'payments sandbox': [pay.p.child.pid!],
+            'users sandbox': [users.p.child.pid!],
+            'notifications sandbox': [notes.p.child.pid!],
+            postgres: postgres(db),
+          },
+          baseline: {
+            baseline: [base.pid],
+            'payments sandbox': [payBase.p.child.pid!],
+            postgres: postgres(`${db}_base`),
+          },
+        };
       },
       stopOurs: () => gateway.stop(),
       stop: once(async () => {
@@ -274,6 +310,11 @@ export async function npmStart(dir: string): Promise<Running> {
           await store.close();
         }
       },
+      // Everything, sandboxes and PGlite included, runs in the gateway's process (and the baseline's).
+      parts: async () => ({
+        ours: { 'npm start tree': processTree(gateway.child.pid!) },
+        baseline: { baseline: [base.pid] },
+      }),
       stopOurs: () => gateway.stop(),
       stop: once(async () => {
         for (const p of procs.reverse()) await p.stop();

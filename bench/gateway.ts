@@ -26,7 +26,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon, { type RequestSpec, type Result } from 'autocannon';
 import { checkLedger, type SandboxObject, summariseProfile } from './_gateway-checks.js';
-import { sleep, treeRssMb } from './_gateway-processes.js';
+import { cpuMs, sleep, treeRssMb } from './_gateway-processes.js';
 import { type Ledger, npmStart, productionLike, SEED_PAYMENTS, type Side, seed } from './_gateway-setups.js';
 import type { BenchResult } from './types.js';
 
@@ -191,6 +191,19 @@ interface Row {
   baseline: Figures;
   ratio: number;
   load: string;
+  /** CPU time per answered request, by part: what each request costs the whole machine, and where. */
+  cpuUsPerRequest: { ours: Record<string, number>; baseline: Record<string, number> };
+}
+
+function perRequest(spentMs: Record<string, number>, requests: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  let total = 0;
+  for (const [k, ms] of Object.entries(spentMs)) {
+    out[k] = Math.round((ms * 1000) / Math.max(1, requests));
+    total += out[k];
+  }
+  out.total = total;
+  return out;
 }
 
 async function runSetup(setup: string, dir: string) {
@@ -208,10 +221,31 @@ async function runSetup(setup: string, dir: string) {
       const load0 = loadavg();
       const rss = sampler(sides);
       // ours, baseline, baseline, ours: each side sees the same share of early and late minutes.
+      // CPU time of every part of each side (gateway, sandboxes, its Postgres backends, the load generator).
+      // Pids are taken before and after each round: a pool may open new Postgres backends meanwhile (they
+      // count from zero); one that closes during a round takes its time with it.
+      const cpu = { ours: {} as Record<string, number>, baseline: {} as Record<string, number> };
       for (const side of [started.ours, started.baseline, started.baseline, started.ours]) {
+        const before = (await started.parts())[side.name];
+        const startMs = new Map(
+          Object.values(before).flatMap((pids) => pids.map((p) => [p, cpuMs([p])] as const)),
+        );
+        const generator = process.cpuUsage();
         results[side.name].push(
           await load(side, scenario, SECONDS / 2, side.name === 'ours' ? answered : ignored),
         );
+        const g = process.cpuUsage(generator);
+        const after = (await started.parts())[side.name];
+        const spent = cpu[side.name];
+        for (const [k, pids] of Object.entries(after)) {
+          const all = new Set([...pids, ...(before[k] ?? [])]);
+          for (const p of all) {
+            const now = cpuMs([p]);
+            const start = startMs.get(p) ?? 0;
+            spent[k] = (spent[k] ?? 0) + (now >= start ? now - start : 0); // gone: its time is lost
+          }
+        }
+        spent['load generator'] = (spent['load generator'] ?? 0) + (g.user + g.system) / 1000;
       }
       const peak = rss.stop();
       if (scenario.name === 'mix') mixPeak = { ours: peak.get('ours')!, baseline: peak.get('baseline')! };
@@ -224,10 +258,17 @@ async function runSetup(setup: string, dir: string) {
         baseline,
         ratio: Number((ours.rps / baseline.rps).toFixed(2)),
         load: `${load0} → ${loadavg()}`,
+        cpuUsPerRequest: {
+          ours: perRequest(cpu.ours, ours.ok + ours.failed),
+          baseline: perRequest(cpu.baseline, baseline.ok + baseline.failed),
+        },
       });
       console.error(
         `${setup} ${scenario.name}: ours ${ours.rps}/s (p50 ${ours.p50Ms} / p99 ${ours.p99Ms} ms), baseline ${baseline.rps}/s (p99 ${baseline.p99Ms} ms), load ${load0}`,
       );
+      const r = rows.at(-1)!;
+      console.error(`  cpu µs/request ours ${JSON.stringify(r.cpuUsPerRequest.ours)}`);
+      console.error(`  cpu µs/request baseline ${JSON.stringify(r.cpuUsPerRequest.baseline)}`);
     }
     // Let webhooks, the relay and the sweep settle, then compare the ledger with the processor's records.
     let ledger: Ledger;
