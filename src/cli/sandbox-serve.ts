@@ -35,7 +35,7 @@ export function parseSandboxArgs(args: string[]): ServeSandboxOptions {
   const [name, ...rest] = args;
   if (!SANDBOX_NAMES.includes(name as SandboxName))
     throw new RangeError(
-      `carebridge sandbox: unknown sandbox "${name ?? ''}" (usage: ${USAGE}, or sandbox reset)`,
+      `carebridge sandbox: unknown sandbox "${name ?? ''}" (usage: ${USAGE}, or carebridge sandbox reset)`,
     );
   const opts: ServeSandboxOptions = { name: name as SandboxName, host: '127.0.0.1' };
   for (let i = 0; i < rest.length; i += 2) {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { maskUrl } from '../config/index.js';
 import { errors } from '../errors/index.js';
@@ -19,7 +20,18 @@ export interface PgStoreOptions {
   logger?: Logger;
   /** The outbox destinations `enqueue` accepts on this store and its transactions (see Queryable.outbox). */
   outbox?: OutboxDestinations;
+  /**
+   * Named prepared statements, one per SQL text and connection (pg parses each once per connection and Postgres
+   * keeps its plan): ~20–30 % less Postgres CPU for a single-row read on the development machine (issue #14).
+   * Default true; at most MAX_NAMED distinct texts get a name, the rest run unnamed.
+   */
+  preparedStatements?: boolean;
 }
+
+/** Distinct SQL texts that get a statement name (ours are a few dozen; dynamic IN lists could be more). */
+const MAX_NAMED = 1_000;
+/** Postgres: a kept plan no longer fits (a table's columns changed under it). */
+const STALE_PLAN = '0A000';
 
 export class PgStore implements Store {
   readonly kind = 'pg' as const;
@@ -47,8 +59,41 @@ export class PgStore implements Store {
     this.pool.on('error', () => {});
   }
 
+  /** Statement names by SQL text; texts whose kept plan went stale run unnamed from then on. */
+  private readonly names = new Map<string, string>();
+  private readonly unnamed = new Set<string>();
+
+  private statement(sql: string, params: readonly unknown[]): pg.QueryConfig | string {
+    if (this.opts.preparedStatements === false || this.unnamed.has(sql)) return sql;
+    let name = this.names.get(sql);
+    if (!name) {
+      if (this.names.size >= MAX_NAMED) return sql;
+      name = `cb_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`;
+      this.names.set(sql, name);
+    }
+    return { name, text: sql, values: params as unknown[] };
+  }
+
+  /** Runs `sql` on `q` named when it may be; a stale named plan falls back to unnamed (outside a transaction). */
+  private async run(
+    q: pg.Pool | pg.PoolClient,
+    sql: string,
+    params: readonly unknown[],
+    retry: boolean,
+  ): Promise<pg.QueryResult> {
+    const s = this.statement(sql, params);
+    try {
+      return typeof s === 'string' ? await q.query(s, params as unknown[]) : await q.query(s);
+    } catch (err) {
+      if (typeof s === 'string' || (err as { code?: string }).code !== STALE_PLAN) throw err;
+      this.unnamed.add(sql);
+      if (!retry) throw err;
+      return q.query(sql, params as unknown[]);
+    }
+  }
+
   async query<T>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
-    const r = await this.pool.query(sql, params as unknown[]);
+    const r = await this.run(this.pool, sql, params, true);
     return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
   }
 
@@ -63,7 +108,8 @@ export class PgStore implements Store {
       const tx: Queryable = {
         outbox: this.outbox,
         query: async <R>(sql: string, params: readonly unknown[] = []) => {
-          const r = await client.query(sql, params as unknown[]);
+          // No retry inside a transaction: the failed statement has aborted it.
+          const r = await this.run(client, sql, params, false);
           return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
         },
         exec: async (sql: string) => {
